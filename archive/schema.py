@@ -1,0 +1,149 @@
+"""The archive's SQLite schema, built only by migrations.
+
+Every change to the schema is a new migration function appended to ``build_migrations``; applied
+migrations are recorded in ``_sqlite_migrations`` so ``open_archive`` is safe to call on every start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "broadsheet"
+
+
+def _m001_core(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "id": str,
+            "name": str,
+            "url": str,
+            "country": str,
+            "language": str,
+            "tags": str,  # JSON list
+            "first_seen_at": str,
+            "last_config_at": str,
+        },
+        pk="id",
+    )
+    db["articles"].create(
+        {
+            "id": str,  # sha1 of the article's identity key (see pipelines.urls.identity_key)
+            "source": str,
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "authors": str,  # JSON list of person or agency names
+            "published_at": str,
+            "published_method": str,
+            "updated_at": str,
+            "updated_method": str,
+            "body": str,
+            "description": str,
+            "language": str,
+            "site_name": str,
+            "section": str,
+            "tags": str,  # JSON list
+            "top_image": str,
+            "original_source": str,
+            "is_paywalled": int,
+            "word_count": int,
+            "content_hash": str,
+            "duplicate_of": str,  # earliest article with the same body in another source
+            "http_status": int,
+            "first_seen_at": str,
+            "fetched_at": str,
+            "extractor_version": str,
+        },
+        pk="id",
+        not_null={"source", "url"},
+        foreign_keys=[("source", "sources", "id")],
+    )
+    db["articles"].create_index(["source", "published_at"])
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["language"])
+    db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+
+    db["article_urls"].create(
+        {
+            "url": str,
+            "article_id": str,
+            "source": str,
+            "via": str,  # fetched, redirect, canonical, duplicate-body
+            "first_seen_at": str,
+            "last_seen_at": str,
+        },
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_urls"].create_index(["article_id"])
+
+    db["comments"].create(
+        {"article_id": str, "position": int, "text": str},
+        pk=("article_id", "position"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+
+    # Every HTML page fetched, article or not: the audit trail of what the crawler decided.
+    db["pages"].create(
+        {
+            "url": str,
+            "source": str,
+            "kind": str,
+            "kind_reason": str,
+            "http_status": int,
+            "article_id": str,
+            "first_fetched_at": str,
+            "last_fetched_at": str,
+            "fetch_count": int,
+        },
+        pk="url",
+    )
+    db["pages"].create_index(["source", "kind"])
+
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "source": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running, ok, failed
+            "finish_reason": str,
+            "pages_fetched": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "articles_unchanged": int,
+            "articles_duplicate": int,
+            "pages_not_article": int,
+            "errors": int,
+        },
+        pk="id",
+        not_null={"run_id", "source"},
+    )
+    db["crawl_runs"].create_index(["run_id", "source"], unique=True)
+    db["crawl_runs"].create_index(["source", "started_at"])
+
+
+def build_migrations() -> Migrations:
+    migrations = Migrations(MIGRATION_SET)
+    migrations(name="m001_core")(_m001_core)
+    return migrations
+
+
+def open_archive(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the archive, apply pending migrations, and switch on WAL."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    # WAL lets Datasette read while a crawl writes; NORMAL sync is durable across process crashes
+    # in WAL mode (only an OS crash can lose the last commits, never corrupt the file).
+    db.enable_wal()
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=10000")
+    db.execute("PRAGMA foreign_keys=ON")
+    build_migrations().apply(db)
+    return db

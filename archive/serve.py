@@ -1,0 +1,137 @@
+"""Publish the archive read-only with Datasette, using the configuration in archive/datasette/.
+
+The archive is served under the database name ``broadsheet`` whatever its file is called
+(``plugins/broadsheet.py`` renames it), so URLs such as ``/broadsheet/articles/<id>`` are stable.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+
+log = logging.getLogger(__name__)
+
+DATASETTE_DIR: Final = Path(__file__).resolve().parent / "datasette"
+METADATA: Final = DATASETTE_DIR / "metadata.yaml"
+TEMPLATES: Final = DATASETTE_DIR / "templates"
+PLUGINS: Final = DATASETTE_DIR / "plugins"
+STATIC: Final = DATASETTE_DIR / "static"
+STATIC_MOUNT: Final = "static"  # served at /static/, referenced by metadata.yaml extra_css_urls
+DATABASE_NAME: Final = "broadsheet"  # the one key under `databases:` in metadata.yaml
+
+# Datasette settings (docs.datasette.io/en/0.65.x/settings.html). Read-only view of a constant.
+SETTINGS: Final = MappingProxyType(
+    {
+        # A slow ad-hoc query must not tie up one of the few SQL threads for long.
+        "sql_time_limit_ms": 3000,
+        "max_returned_rows": 1000,
+        "default_page_size": 50,
+        # Facets over a large articles table need more than the 200 ms default.
+        "facet_time_limit_ms": 1000,
+        # Suggesting facets runs a query per column on every table page; ours are curated.
+        "suggest_facets": False,
+        # Bodies are long: truncate them in table views (row pages show them in full).
+        "truncate_cells_html": 400,
+        # No download of the whole .db file: it is large, and export.py streams data instead.
+        "allow_download": False,
+        # CSV with _stream=on pages through every row of a table, with no size cap.
+        "allow_csv_stream": True,
+        "max_csv_mb": 0,
+    }
+)
+
+
+def _setting_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def datasette_argv(
+    db_path: Path, *, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False
+) -> list[str]:
+    """Arguments for ``datasette`` (starting with ``serve``) that publish ``db_path`` read-only.
+
+    ``immutable`` passes the file with ``-i``: Datasette then opens it with ``immutable=1``,
+    skips locking and counts rows once. Only for a snapshot nothing writes to any more: SQLite
+    ignores the ``-wal`` file in that mode, so commits not yet checkpointed are invisible.
+    """
+    db = str(Path(db_path))
+    argv = ["serve", *(["-i", db] if immutable else [db])]
+    argv += ["--host", host, "--port", str(port)]
+    argv += ["--metadata", str(METADATA), "--template-dir", str(TEMPLATES)]
+    argv += ["--plugins-dir", str(PLUGINS), "--static", f"{STATIC_MOUNT}:{STATIC}"]
+    for name, value in SETTINGS.items():
+        argv += ["--setting", name, _setting_value(value)]
+    return argv
+
+
+def serve_command(
+    db_path: Path, *, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False
+) -> list[str]:
+    """The full command line ``serve`` runs: this interpreter's ``-m datasette``."""
+    argv = datasette_argv(db_path, host=host, port=port, immutable=immutable)
+    return [sys.executable, "-m", "datasette", *argv]
+
+
+def _wal_pending(db_path: Path) -> bool:
+    wal = Path(f"{db_path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False) -> int:
+    """Run Datasette on ``db_path`` until it stops; return its exit code.
+
+    Datasette runs in a child process: its plugin manager is process-global (plugins loaded from
+    a directory stay registered for the rest of the process), ``datasette serve`` ends with
+    ``sys.exit`` and owns the event loop and signal handlers. A child keeps all of that out of
+    the caller and turns the outcome into a plain exit code.
+    """
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise FileNotFoundError(f"no archive at {db_path}")
+    if immutable and _wal_pending(db_path):
+        log.warning(
+            "%s has uncheckpointed changes in its -wal file; immutable mode will not show them",
+            db_path,
+        )
+    with subprocess.Popen(
+        serve_command(db_path, host=host, port=port, immutable=immutable)
+    ) as proc:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached the child too (same process group): let uvicorn shut down cleanly.
+            try:
+                return proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                return proc.wait()
+
+
+def make_datasette(db_path: Path, *, immutable: bool = False) -> Datasette:
+    """An in-process Datasette with the same metadata, templates, plugins, static and settings.
+
+    For tests and scripts: ``await ds.client.get("/broadsheet/articles.json")``. The database is
+    renamed to ``broadsheet`` on the first request (the plugin's startup hook).
+    """
+    from datasette.app import Datasette
+    from datasette.utils import parse_metadata
+
+    db = str(Path(db_path))
+    return Datasette(
+        [] if immutable else [db],
+        immutables=[db] if immutable else [],
+        metadata=parse_metadata(METADATA.read_text(encoding="utf-8")),
+        template_dir=str(TEMPLATES),
+        plugins_dir=str(PLUGINS),
+        static_mounts=[(STATIC_MOUNT, str(STATIC))],
+        settings=dict(SETTINGS),
+    )

@@ -1,0 +1,54 @@
+"""Scrapy settings: how to crawl. What to crawl lives in sources.toml; how to present in
+archive/datasette/metadata.yaml. Every BROADSHEET_* setting is read only in a from_crawler."""
+
+BOT_NAME = "broadsheet"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Politeness -------------------------------------------------------------------------------
+# Operators should put a real contact in BROADSHEET_CONTACT (a URL or e-mail) so that site owners
+# can reach them; it is appended to the User-Agent.
+BROADSHEET_CONTACT = "https://github.com/broadsheet-archive/broadsheet"
+USER_AGENT = f"Broadsheet/0.1 (research news archive; +{BROADSHEET_CONTACT})"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 0.5
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # news pages are < 2 MB; larger is a trap or a mistake
+DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Depth from the home page: home (0) -> section (1) -> section page 2 (2) -> article (3) -> 4.
+# Feeds and sitemaps reach deeper articles directly, so a small limit loses little.
+DEPTH_LIMIT = 4
+DEPTH_PRIORITY = 1
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
+
+DUPEFILTER_CLASS = "crawler.dupefilter.IdentityDupeFilter"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+ITEM_PIPELINES = {
+    "pipelines.stages.ExtractStage": 100,
+    "pipelines.stages.StoreStage": 800,
+}
+
+# --- Broadsheet -----------------------------------------------------------------------------
+BROADSHEET_SOURCES = "sources.toml"
+BROADSHEET_SOURCE_IDS: list[str] = []
+BROADSHEET_DB = "data/broadsheet.db"
+# Extraction runs in this many worker processes (0 = in the crawler process, for debugging).
+BROADSHEET_EXTRACT_WORKERS = 2
+# Upper bound on requests scheduled per source and run: a hostile or endless site stops here.
+BROADSHEET_MAX_REQUESTS_PER_SOURCE = 5000
+# Links taken from one page at most (a page with 100,000 links costs no more than this).
+BROADSHEET_MAX_LINKS_PER_PAGE = 400
+
+LOG_LEVEL = "INFO"

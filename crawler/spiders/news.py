@@ -1,0 +1,241 @@
+"""The one generic news spider. Sources are data (sources.toml); this class only discovers.
+
+From a source's home URL it requests robots.txt (for ``Sitemap:`` lines), the sitemaps (indexes
+included), the feeds linked from pages, and the home page itself, then follows in-scope links
+from HTML pages up to ``DEPTH_LIMIT``. Every HTML page becomes a ``FetchedPage`` item; deciding
+whether it is an article is the extract stage's job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, Spider
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
+from twisted.python.failure import Failure
+
+from crawler.discovery import feed_links, parse_feed, parse_sitemap, robots_sitemaps
+from pipelines.models import FetchedPage, PageKind, SourcesConfig
+from pipelines.scope import SourceScope, scopes_for
+from pipelines.sources import load_sources, select
+from pipelines.urlkind import url_kind_hint
+from pipelines.urls import canonicalize
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from scrapy.crawler import Crawler
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
+PRIORITY = {"robots": 30, "feed": 25, "sitemap": 20, "entry": 10, "page": 0, "listing": -10}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _stat(source_id: str, name: str) -> str:
+    return f"broadsheet/source/{source_id}/{name}"
+
+
+class NewsSpider(Spider):
+    name = "news"
+
+    def __init__(self, config: SourcesConfig, max_requests: int, max_links: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.config = config
+        self.scopes: dict[str, SourceScope] = scopes_for(config.sources)
+        self.max_requests = max_requests
+        self.max_links = max_links
+        self.scheduled: Counter[str] = Counter()
+        self.link_extractor = LinkExtractor(
+            deny_extensions=[*IGNORED_EXTENSIONS, "xml", "rss", "atom", "json"], unique=True
+        )
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        settings = crawler.settings
+        config = load_sources(settings.get("BROADSHEET_SOURCES"))
+        config = select(config, settings.getlist("BROADSHEET_SOURCE_IDS"))
+        spider = cls(
+            config,
+            max_requests=settings.getint("BROADSHEET_MAX_REQUESTS_PER_SOURCE"),
+            max_links=settings.getint("BROADSHEET_MAX_LINKS_PER_PAGE"),
+            *args,
+            **kwargs,
+        )
+        spider._set_crawler(crawler)
+        return spider
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def _request(
+        self, url: str, source_id: str, role: str, callback: Any, **meta: Any
+    ) -> Request | None:
+        """A request within the source's budget, or None (and a stat) when over it."""
+        if self.scheduled[source_id] >= self.max_requests:
+            self.crawler.stats.inc_value(_stat(source_id, "over_budget"))
+            return None
+        self.scheduled[source_id] += 1
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            priority=PRIORITY.get(role, 0),
+            meta={"source": source_id, "role": role, **meta},
+        )
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.config.sources:
+            root = urljoin(source.url, "/robots.txt")
+            for request in (
+                self._request(root, source.id, "robots", self.parse_robots),
+                self._request(source.url, source.id, "listing", self.parse_page, via="start"),
+                *(self._request(f, source.id, "feed", self.parse_feed) for f in source.feeds),
+                *(self._request(s, source.id, "sitemap", self.parse_sitemap) for s in source.sitemaps),
+            ):
+                if request is not None:
+                    yield request
+
+    def _guess_sitemaps(self, source_id: str) -> list[str]:
+        home = self.config.get(source_id).url
+        guesses = [urljoin(home, "/sitemap.xml")]
+        if urlsplit(home).path.strip("/"):
+            guesses.append(urljoin(home if home.endswith("/") else home + "/", "sitemap.xml"))
+        return guesses
+
+    # --- callbacks ----------------------------------------------------------------------------
+
+    def parse_robots(self, response: Response, **_: Any) -> Iterator[Request]:
+        source_id = response.meta["source"]
+        scope = self.scopes[source_id]
+        listed = robots_sitemaps(response.body, response.url) if response.status == 200 else []
+        # On a shared host robots.txt lists every section's sitemaps: prefer ours.
+        chosen = [u for u in listed if scope.contains(u)] or listed or self._guess_sitemaps(source_id)
+        if self.config.get(source_id).sitemaps:
+            chosen = [u for u in chosen if u not in self.config.get(source_id).sitemaps]
+        for url in chosen:
+            request = self._request(url, source_id, "sitemap", self.parse_sitemap)
+            if request is not None:
+                yield request
+
+    def parse_sitemap(self, response: Response, **_: Any) -> Iterator[Request]:
+        source_id = response.meta["source"]
+        sitemap = parse_sitemap(response.body, response.url)
+        if sitemap is None:
+            self.logger.info("not a sitemap: %s", response.url)
+            self.crawler.stats.inc_value(_stat(source_id, "bad_sitemaps"))
+            return
+        self.crawler.stats.inc_value(_stat(source_id, "sitemaps"))
+        scope = self.scopes[source_id]
+        for entry in sitemap.entries:
+            if sitemap.is_index:
+                request = self._request(entry.url, source_id, "sitemap", self.parse_sitemap)
+            else:
+                hints = {"sitemap_lastmod": entry.lastmod, "sitemap_published": entry.published}
+                request = self._page_request(entry.url, source_id, scope, "sitemap", hints)
+            if request is not None:
+                yield request
+
+    def parse_feed(self, response: Response, **_: Any) -> Iterator[Request]:
+        source_id = response.meta["source"]
+        entries = parse_feed(response.body, response.url)
+        if entries is None:
+            self.logger.info("not a feed: %s", response.url)
+            self.crawler.stats.inc_value(_stat(source_id, "bad_feeds"))
+            return
+        self.crawler.stats.inc_value(_stat(source_id, "feeds"))
+        scope = self.scopes[source_id]
+        for entry in entries:
+            hints = {"feed_published": entry.published or entry.lastmod, "feed_title": entry.title}
+            request = self._page_request(entry.url, source_id, scope, "feed", hints)
+            if request is not None:
+                yield request
+
+    def _page_request(
+        self, url: str, source_id: str, scope: SourceScope, via: str, hints: dict[str, str]
+    ) -> Request | None:
+        url = canonicalize(url)
+        if not scope.contains(url):
+            self.crawler.stats.inc_value(_stat(source_id, "out_of_scope"))
+            return None
+        hint = url_kind_hint(url)
+        if hint in (PageKind.OTHER, PageKind.EMPTY):
+            return None
+        role = "listing" if hint is PageKind.LISTING else ("entry" if via in ("feed", "sitemap") else "page")
+        hints = {k: v for k, v in hints.items() if v}
+        return self._request(url, source_id, role, self.parse_page, via=via, hints=hints)
+
+    def parse_page(self, response: Response, **_: Any) -> Iterator[Request | FetchedPage]:
+        source_id = response.meta["source"]
+        self.crawler.stats.inc_value(_stat(source_id, "pages_fetched"))
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if not isinstance(response, TextResponse) or not any(t in content_type for t in HTML_TYPES):
+            self.logger.info("skipped non-HTML %s (%s)", response.url, content_type or "no type")
+            self.crawler.stats.inc_value(_stat(source_id, "not_html"))
+            return
+        yield FetchedPage(
+            url=response.url,
+            source_id=source_id,
+            body=response.body,
+            status=response.status,
+            headers={
+                k.decode("latin-1").lower(): v[0].decode("latin-1")
+                for k, v in response.headers.items()
+                if v
+            },
+            encoding=response.encoding,
+            fetched_at=now_iso(),
+            redirect_urls=tuple(response.meta.get("redirect_urls", ())),
+            discovered_via=response.meta.get("via", ""),
+            hints=dict(response.meta.get("hints", {})),
+        )
+        yield from self._follow(response, source_id)
+
+    def _follow(self, response: TextResponse, source_id: str) -> Iterator[Request]:
+        scope = self.scopes[source_id]
+        if response.meta.get("depth", 0) <= 1:
+            triples = [
+                (link.attrib.get("rel", ""), link.attrib.get("type", ""), link.attrib.get("href", ""))
+                for link in response.xpath("//link[@rel][@href]")
+            ]
+            for url in feed_links(triples, response.url):
+                if scope.contains(url):
+                    request = self._request(url, source_id, "feed", self.parse_feed)
+                    if request is not None:
+                        yield request
+        links = self.link_extractor.extract_links(response)
+        if len(links) > self.max_links:
+            self.crawler.stats.inc_value(_stat(source_id, "links_truncated"))
+            links = links[: self.max_links]
+        for link in links:
+            if link.nofollow:
+                continue
+            request = self._page_request(link.url, source_id, scope, "link", {})
+            if request is not None:
+                yield request
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        source_id = request.meta.get("source", "")
+        role = request.meta.get("role", "")
+        reason = failure.getErrorMessage() or failure.type.__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason = f"HTTP {response.status}"
+        if role == "robots" and response is not None:
+            # No robots.txt is normal; guess the usual sitemap places instead.
+            for url in self._guess_sitemaps(source_id):
+                req = self._request(url, source_id, "sitemap", self.parse_sitemap)
+                if req is not None:
+                    self.crawler.engine.crawl(req)
+            return
+        self.logger.warning("fetch failed: %s (%s, source %s)", request.url, reason, source_id)
+        self.crawler.stats.inc_value(_stat(source_id, "errors"))
+        if response is not None and response.status in (403, 429):
+            self.crawler.stats.inc_value(_stat(source_id, "blocked"))

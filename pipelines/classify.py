@@ -1,0 +1,460 @@
+"""Decide whether a parsed page is an article, a listing, some other page, or empty.
+
+The common crawl recipe stores home, section, tag, author and about pages as articles. No single
+signal separates them (some article templates lack JSON-LD, some listings carry og:type=article,
+live blogs look like lists), so ``classify_page`` adds up weighted evidence from structured data,
+meta tags, the URL and the page's text layout, and names the strongest pieces in its reason.
+
+Layout evidence is language-independent: an article has one block of sibling paragraphs that
+holds most of its prose, while a listing spreads short text over many repeated teasers, each
+with a heading that links to another page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+
+from pipelines.models import Extracted, PageKind
+from pipelines.urlkind import url_kind_hint, url_shape
+
+_ARTICLE_TYPES = frozenset(
+    {
+        "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
+        "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
+        "askpublicnewsarticle", "satiricalarticle", "blogposting", "liveblogposting",
+        "socialmediaposting", "discussionforumposting", "techarticle", "scholarlyarticle",
+        "report", "advertisercontentarticle", "review", "medicalscholarlyarticle",
+    }
+)  # fmt: skip
+_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
+_OTHER_TYPES = frozenset({"aboutpage", "contactpage", "faqpage", "checkoutpage"})
+_PAGE_TYPES = frozenset({"webpage", "itempage"})
+_MAX_JSONLD_CHARS = 200_000  # bigger blobs are app state, not page metadata; skip the parse cost
+_TYPE_RE = re.compile(r'"@type"\s*:\s*\[?\s*"([^"]+)"')
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_HEADINGS = ("h1", "h2", "h3", "h4")
+
+# Score at or above which a page is an article. Weights below are in the same unit.
+_ARTICLE_THRESHOLD = 1.0
+_EMPTY_WORDS = 40
+
+
+def _words(text: str) -> int:
+    """Word count that also works for scripts written without spaces (CJK, Thai)."""
+    n = len(text.split())
+    if len(text) > 12 * max(n, 1) and _CJK_RE.search(text):
+        return max(n, len(text) // 2)  # ~2 characters per word in Chinese/Japanese/Korean
+    return n
+
+
+@dataclass(slots=True)
+class _JsonLd:
+    article_types: list[str] = field(default_factory=list)
+    article_ids: set[str] = field(default_factory=set)
+    listing_types: list[str] = field(default_factory=list)
+    other_types: list[str] = field(default_factory=list)
+    page_types: list[str] = field(default_factory=list)
+    date_published: bool = False
+
+
+def _type_names(node: dict[str, Any]) -> list[str]:
+    raw = node.get("@type")
+    values = raw if isinstance(raw, list) else [raw]
+    return [v.rsplit("/", 1)[-1].lower() for v in values if isinstance(v, str)]
+
+
+def _note_node(node: dict[str, Any], out: _JsonLd, depth: int = 0) -> None:
+    types = _type_names(node)
+    if any(t in _ARTICLE_TYPES for t in types):
+        out.article_types.append(next(t for t in types if t in _ARTICLE_TYPES))
+        ident = node.get("url") or node.get("@id") or node.get("headline") or len(out.article_ids)
+        out.article_ids.add(str(ident))
+        out.date_published |= bool(node.get("datePublished"))
+    elif any(t in _LISTING_TYPES for t in types):
+        out.listing_types.append(next(t for t in types if t in _LISTING_TYPES))
+    elif any(t in _OTHER_TYPES for t in types):
+        out.other_types.append(next(t for t in types if t in _OTHER_TYPES))
+    elif any(t in _PAGE_TYPES for t in types):
+        out.page_types.append(types[0])
+    # A WebPage often names what it is about in mainEntity; one level is enough.
+    main = node.get("mainEntity")
+    if depth == 0 and isinstance(main, dict):
+        _note_node(main, out, depth + 1)
+
+
+def _read_jsonld(text: str, out: _JsonLd) -> None:
+    if len(text) > _MAX_JSONLD_CHARS:
+        return
+    try:
+        data = json.loads(text, strict=False)
+    except ValueError:
+        # Broken JSON is common (trailing commas, raw newlines); the first @type still tells.
+        match = _TYPE_RE.search(text)
+        if match:
+            _note_node({"@type": match.group(1)}, out)
+        return
+    stack = data if isinstance(data, list) else [data]
+    for item in stack[:50]:
+        if not isinstance(item, dict):
+            continue
+        graph = item.get("@graph")
+        if isinstance(graph, list):
+            for node in graph[:50]:
+                if isinstance(node, dict):
+                    _note_node(node, out)
+        if "@type" in item:
+            _note_node(item, out)
+
+
+def _link_target(heading: lxml.html.HtmlElement) -> str:
+    """href of the link a heading carries or sits in; '' for none or an in-page anchor."""
+    link = next(heading.iter("a"), None)
+    if link is None:
+        parent = heading.getparent()
+        for _ in range(3):
+            if parent is None or parent.tag == "a":
+                break
+            parent = parent.getparent()
+        link = parent
+    if link is None:
+        return ""
+    href = (link.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:")):
+        return ""
+    return href
+
+
+def _inside_link(el: lxml.html.HtmlElement) -> bool:
+    parent = el.getparent()
+    for _ in range(4):
+        if parent is None:
+            return False
+        if parent.tag == "a":
+            return True
+        parent = parent.getparent()
+    return False
+
+
+@dataclass(slots=True)
+class _Block:
+    words: int = 0
+    link_words: int = 0
+    paragraphs: int = 0
+
+
+@dataclass(slots=True)
+class _Page:
+    """Everything read from the tree in one walk."""
+
+    jsonld: _JsonLd = field(default_factory=_JsonLd)
+    og_type: str = ""
+    published_meta: bool = False
+    rel_next: bool = False
+    h1_texts: list[str] = field(default_factory=list)
+    teasers: dict[str, lxml.html.HtmlElement] = field(default_factory=dict)
+    article_tags: int = 0
+    p_words: int = 0
+    main_words: int = 0
+    main_paragraphs: int = 0
+    main_link_density: float = 0.0
+    main_teasers: int = 0
+
+
+def _best_block(groups: dict[lxml.html.HtmlElement, _Block]) -> tuple[Any, _Block]:
+    best_el: Any = None
+    best = _Block()
+    for el, block in groups.items():
+        if block.words - block.link_words > best.words - best.link_words:
+            best_el, best = el, block
+    return best_el, best
+
+
+def _teasers_in(block_el: lxml.html.HtmlElement, teaser_els: set[Any]) -> int:
+    """Teaser headings that are children or grandchildren of ``block_el``.
+
+    Deeper ones are cards nested inside the prose (inline "read also" boxes), not list items.
+    """
+    count = 0
+    for h in block_el.iter(*_HEADINGS):
+        if h in teaser_els:
+            parent = h.getparent()
+            if parent is block_el or (parent is not None and parent.getparent() is block_el):
+                count += 1
+    return count
+
+
+def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
+    page = _Page()
+    parents: dict[lxml.html.HtmlElement, _Block] = {}
+    grandparents: dict[lxml.html.HtmlElement, _Block] = {}
+    for el in tree.iter("meta", "link", "script", "article", "p", *_HEADINGS):
+        tag = el.tag
+        if tag == "p":
+            words = _words(el.text_content())
+            if not words or (words < 60 and _inside_link(el)):
+                continue  # a card whose whole body is one link is a teaser, not prose
+            link_words = sum(_words(a.text_content()) for a in el.iter("a"))
+            page.p_words += words
+            parent = el.getparent()
+            if parent is None:
+                continue
+            for groups, key in ((parents, parent), (grandparents, parent.getparent())):
+                if key is None:
+                    continue
+                block = groups.get(key)
+                if block is None:
+                    block = groups[key] = _Block()
+                block.words += words
+                block.link_words += link_words
+                block.paragraphs += 1
+        elif tag in _HEADINGS:
+            text = " ".join(el.text_content().split())
+            if tag == "h1":
+                if text:
+                    page.h1_texts.append(text)
+                continue
+            href = _link_target(el)
+            if href and _words(text) >= 3:
+                page.teasers.setdefault(href.split("#", 1)[0], el)
+        elif tag == "meta":
+            prop = (el.get("property") or el.get("name") or "").lower()
+            if prop == "og:type":
+                page.og_type = (el.get("content") or "").strip().lower()
+            elif prop in ("article:published_time", "og:article:published_time"):
+                page.published_meta = bool((el.get("content") or "").strip())
+        elif tag == "link":
+            if (el.get("rel") or "").lower() == "next":
+                page.rel_next = True
+        elif tag == "script":
+            if "ld+json" in (el.get("type") or "").lower() and el.text:
+                _read_jsonld(el.text, page.jsonld)
+        elif tag == "article":
+            page.article_tags += 1
+
+    # A heading that links to this very page (a self-linked headline) is not a teaser.
+    own_path = urlsplit(url).path.rstrip("/")
+    if len(own_path) > 1:
+        for href in [h for h in page.teasers if h.split("?", 1)[0].rstrip("/").endswith(own_path)]:
+            del page.teasers[href]
+    teaser_els = set(page.teasers.values())
+    # The main block is the parent with the most non-link paragraph text; a grandparent wins
+    # when paragraphs are wrapped one per div, unless it is a list of teasers.
+    p_el, p_block = _best_block(parents)
+    g_el, g_block = _best_block(grandparents)
+    main_el, main = p_el, p_block
+    if g_el is not None and g_block.words - g_block.link_words > 1.3 * (
+        p_block.words - p_block.link_words
+    ):
+        if _teasers_in(g_el, teaser_els) < 3:
+            main_el, main = g_el, g_block
+    if main_el is not None:
+        page.main_teasers = _teasers_in(main_el, teaser_els)
+        page.main_words = main.words - main.link_words
+        page.main_paragraphs = main.paragraphs
+        page.main_link_density = main.link_words / max(main.words, 1)
+        if page.main_teasers >= 3 and main.paragraphs <= 2.5 * page.main_teasers:
+            # About one excerpt per linked heading: a teaser list, whatever its length.
+            page.main_words //= page.main_teasers
+        else:
+            page.main_teasers = 0
+    return page
+
+
+def _visible_words(tree: lxml.html.HtmlElement) -> int:
+    # Only reached for near-empty pages, so an XPath over every text node is affordable.
+    texts = tree.xpath(
+        ".//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+        " or ancestor::template)]"
+    )
+    return _words(" ".join(str(t) for t in texts))
+
+
+def _canonical_is_root(canonical: str, url: str) -> bool:
+    if not canonical:
+        return False
+    try:
+        c, u = urlsplit(urljoin(url, canonical)), urlsplit(url)
+    except ValueError:
+        return False
+    return c.path.strip("/") == "" and not c.query and u.path.strip("/") != ""
+
+
+@dataclass(slots=True)
+class _Score:
+    total: float = 0.0
+    notes: list[tuple[float, str]] = field(default_factory=list)
+
+    def add(self, weight: float, note: str) -> None:
+        self.total += weight
+        self.notes.append((weight, note))
+
+    def reason(self, positive: bool, limit: int = 3) -> str:
+        picked = sorted(
+            (n for n in self.notes if (n[0] > 0) == positive), key=lambda n: -abs(n[0])
+        )
+        return " + ".join(note for _, note in picked[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A classification with the evidence behind it (for debugging and benchmarks)."""
+
+    kind: PageKind
+    reason: str
+    score: float = 0.0
+    notes: tuple[tuple[float, str], ...] = ()
+
+
+def classify_page(
+    tree: lxml.html.HtmlElement, url: str, extracted: Extracted
+) -> tuple[PageKind, str]:
+    """Return what the page is and a short human-readable reason.
+
+    ``tree`` is the page as parsed (it is only read), ``extracted`` the fields the extractor
+    found on it. Only ``PageKind.ARTICLE`` pages should be stored as articles.
+    """
+    verdict = explain_page(tree, url, extracted)
+    return verdict.kind, verdict.reason
+
+
+def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) -> Verdict:
+    """``classify_page`` with its score and every weighted signal it used."""
+    page = _read_page(tree, url)
+    body_words = _words(extracted.body)
+    body_paras = extracted.body.count("\n\n") + 1 if extracted.body.strip() else 0
+    ld = page.jsonld
+
+    if body_words < _EMPTY_WORDS and page.p_words < _EMPTY_WORDS:
+        visible = _visible_words(tree)
+        if visible < _EMPTY_WORDS:
+            return Verdict(PageKind.EMPTY, f"empty: {visible} visible words")
+
+    score = _Score()
+    listing_evidence = 0.0  # separates LISTING from OTHER once a page is no article
+    other_evidence = 0.0
+
+    # Structured data, as the publisher describes the page.
+    n_articles = len(ld.article_ids)
+    if 1 <= n_articles <= 2:
+        score.add(3.0, f"json-ld {ld.article_types[0]}")
+    elif n_articles >= 3:
+        score.add(-2.0, f"json-ld lists {n_articles} articles")
+        listing_evidence += 2
+    if ld.listing_types:
+        weight = -1.0 if n_articles else -3.0
+        score.add(weight, f"json-ld {ld.listing_types[0]}")
+        listing_evidence += 2
+    if ld.other_types:
+        score.add(-1.0 if n_articles else -3.0, f"json-ld {ld.other_types[0]}")
+        other_evidence += 2
+    if ld.page_types and not n_articles and not ld.listing_types:
+        score.add(-0.5, f"json-ld {ld.page_types[0]} only")
+
+    if page.og_type == "article":
+        score.add(1.5, "og:type article")
+    elif page.og_type == "profile":
+        score.add(-2.0, "og:type profile")
+        listing_evidence += 2
+    elif page.og_type:
+        score.add(-0.5, f"og:type {page.og_type}")
+
+    # Dates and bylines: articles are dated; indexes and service pages rarely are.
+    if page.published_meta:
+        score.add(1.0, "article:published_time")
+    if extracted.published_at:
+        strong = extracted.published_method in {"json-ld", "meta", "time", "feed"}
+        score.add(1.0 if strong else 0.5, f"date via {extracted.published_method or '?'}")
+    elif not page.published_meta and not ld.date_published:
+        score.add(-1.0, "no date")
+        other_evidence += 0.5
+    if extracted.authors:
+        score.add(0.5, "byline")
+
+    # Headline: a single <h1> that is the title.
+    title = extracted.title.casefold().strip()
+    if len(page.h1_texts) == 1:
+        h1 = page.h1_texts[0].casefold()
+        if title and (h1 in title or title in h1) and _words(h1) >= 3:
+            score.add(0.75, "h1 = title")
+        else:
+            score.add(0.25, "single h1")
+
+    # Text layout: one block of prose vs. many short teasers.
+    main = page.main_words
+    teasers = len(page.teasers)
+    if main >= 250:
+        score.add(2.5, f"{main}-word text block")
+    elif main >= 120:
+        score.add(1.5, f"{main}-word text block")
+    elif main >= 60:
+        score.add(0.5, f"{main}-word text block")
+    elif main < 30:
+        score.add(-1.5, f"main text block {main} words")
+    if page.main_paragraphs >= 4 and page.main_link_density < 0.3:
+        score.add(0.5, f"{page.main_paragraphs} paragraphs")
+    if page.main_link_density >= 0.5 and page.main_paragraphs >= 3:
+        score.add(-1.5, f"link density {page.main_link_density:.2f}")
+        listing_evidence += 1
+    if body_words >= 150 and body_paras >= 3 and main < 60 and not page.main_teasers:
+        # Prose the extractor found outside <p> (div/br templates).
+        score.add(2.0 if main < 30 else 1.0, f"{body_words}-word body")
+    if page.main_teasers >= 3:
+        score.add(-1.5, f"{page.main_teasers} teasers inside the main block")
+        listing_evidence += 2
+    if teasers >= 12 and main < 150:
+        score.add(-3.0, f"{teasers} teaser links")
+    elif teasers >= 6 and main < 80:
+        score.add(-2.0, f"{teasers} teaser links")
+    elif teasers >= 25 and main < 400:
+        score.add(-1.5, f"{teasers} teaser links")
+    if teasers >= 6:
+        listing_evidence += 1 + (teasers >= 12)
+    if page.article_tags >= 6 and main < 150:
+        score.add(-1.0, f"{page.article_tags} <article> cards")
+        listing_evidence += 1
+
+    # URL shape.
+    try:
+        shape = url_shape(url)
+    except ValueError:
+        shape = None
+    hint = url_kind_hint(url)
+    if shape is not None and shape.is_root:
+        score.add(-4.0, "home page URL")
+        listing_evidence += 3
+    elif hint is PageKind.LISTING:
+        score.add(-3.0, "listing URL")
+        listing_evidence += 2
+    elif hint is PageKind.OTHER:
+        score.add(-3.0, "service-page URL")
+        other_evidence += 2
+    elif shape is not None:
+        if shape.has_date and shape.slug_words >= 2:
+            score.add(1.0, "dated slug URL")
+        elif shape.slug_words >= 4 or shape.has_long_id:
+            score.add(1.0, "slug/id URL")
+        elif len(shape.segments) == 1 and shape.slug_words <= 2:
+            score.add(-1.0, "section-like URL")
+            listing_evidence += 0.5
+        if shape.page_number > 1:
+            score.add(-1.0, f"page {shape.page_number}")
+            listing_evidence += 1
+    if _canonical_is_root(extracted.canonical_url, url):
+        score.add(-3.0, "canonical is the site root")
+        listing_evidence += 1
+    if page.rel_next and teasers >= 6:
+        score.add(-0.5, "rel=next pagination")
+        listing_evidence += 1
+
+    notes = tuple(score.notes)
+    if score.total >= _ARTICLE_THRESHOLD:
+        return Verdict(PageKind.ARTICLE, score.reason(positive=True), score.total, notes)
+    kind = PageKind.LISTING if listing_evidence > other_evidence else PageKind.OTHER
+    label = "listing" if kind is PageKind.LISTING else "other"
+    return Verdict(kind, f"{label}: {score.reason(positive=False)}", score.total, notes)

@@ -1,0 +1,79 @@
+"""Exact de-duplication: which article a fetched page is, and whether its body was seen before.
+
+An article's identity comes from its ``rel=canonical`` URL when that can be trusted, otherwise from
+the URL it was fetched from; both go through ``identity_key`` so tracking, AMP, print, scheme and
+trailing-slash variants collapse. ``content_hash`` catches the same body under unrelated URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from .models import ArticleRecord, Extracted, FetchedPage
+from .urls import article_id, canonicalize, identity_key, is_site_root, registrable_host
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_for_hash(text: str) -> str:
+    """Case-folded words only: whitespace and punctuation edits do not change the hash."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha1(normalise_for_hash(text).encode("utf-8")).hexdigest()[:16]
+
+
+def trusted_canonical(page_url: str, canonical: str, source_url: str) -> str:
+    """The page's canonical URL if it may define identity, else an empty string.
+
+    Not trusted blindly: it must be absolute http(s), on the same site as the page, and not the
+    site root or the source's home page (some CMSs point every page's canonical there).
+    """
+    if not canonical:
+        return ""
+    canonical = canonicalize(canonical)
+    if not canonical.startswith(("http://", "https://")):
+        return ""
+    if registrable_host(canonical) != registrable_host(page_url):
+        return ""
+    if is_site_root(canonical) or identity_key(canonical) == identity_key(source_url):
+        return ""
+    return canonical
+
+
+def build_record(page: FetchedPage, extracted: Extracted, source_url: str) -> ArticleRecord:
+    canonical = trusted_canonical(page.url, extracted.canonical_url, source_url)
+    identity_url = canonical or canonicalize(page.url)
+    seen = dict.fromkeys(
+        canonicalize(u) for u in (*page.redirect_urls, page.url, canonical) if u
+    )
+    return ArticleRecord(
+        id=article_id(identity_url),
+        url=canonicalize(page.url),
+        canonical_url=canonical or canonicalize(page.url),
+        source=page.source_id,
+        fetched_at=page.fetched_at,
+        extracted=extracted,
+        content_hash=content_hash(extracted.body),
+        seen_urls=tuple(seen),
+        http_status=page.status,
+    )
+
+
+def fallback_record(record: ArticleRecord) -> ArticleRecord:
+    """The same record keyed on its fetched URL, for when its canonical claim proved false."""
+    return ArticleRecord(
+        id=article_id(record.url),
+        url=record.url,
+        canonical_url=record.url,
+        source=record.source,
+        fetched_at=record.fetched_at,
+        extracted=record.extracted,
+        content_hash=record.content_hash,
+        seen_urls=tuple(u for u in record.seen_urls if u != record.canonical_url) or (record.url,),
+        http_status=record.http_status,
+    )

@@ -1,0 +1,117 @@
+"""Typed contracts between the stages of the pipeline.
+
+Flow: the spider yields a ``FetchedPage`` for every HTML response it keeps; the extract stage
+turns it into an ``ExtractedPage`` (one parse, every field); the dedup stage attaches identity
+keys; the store stage upserts an ``Article`` row. None of these types import Scrapy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PageKind(StrEnum):
+    """What a fetched HTML page is. Only ``ARTICLE`` pages are stored as articles."""
+
+    ARTICLE = "article"
+    LISTING = "listing"  # home, section, tag, author, archive and search pages
+    OTHER = "other"  # about, contact, legal, error pages, media wrappers
+    EMPTY = "empty"  # nothing extractable (JS-only shells, 0-byte bodies)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One outlet from sources.toml. Only ``id`` and ``url`` are required."""
+
+    id: str
+    url: str
+    name: str = ""
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    country: str = ""
+    language: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesConfig:
+    sources: tuple[Source, ...]
+    allow_private_networks: bool = False
+
+    def get(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+@dataclass(slots=True)
+class FetchedPage:
+    """An HTML response as fetched, with how the crawler reached it.
+
+    ``url`` is the final URL after redirects; ``redirect_urls`` holds the ones before it.
+    ``hints`` carries what discovery knew before fetching (feed or sitemap dates, titles).
+    """
+
+    url: str
+    source_id: str
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    fetched_at: str = ""  # ISO 8601, UTC
+    redirect_urls: tuple[str, ...] = ()
+    discovered_via: str = ""  # "sitemap", "feed", "link", "start"
+    hints: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Extracted:
+    """Every field one parse of a page yields. Empty string / empty list means "not found"."""
+
+    kind: PageKind
+    kind_reason: str = ""
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    published_at: str = ""  # ISO 8601; carries the page's timezone offset when it gave one
+    published_method: str = ""  # "json-ld", "meta", "time", "url", "text", "feed"
+    updated_at: str = ""
+    updated_method: str = ""
+    body: str = ""
+    language: str = ""
+    canonical_url: str = ""
+    site_name: str = ""
+    description: str = ""
+    top_image: str = ""
+    tags: list[str] = field(default_factory=list)
+    section: str = ""
+    original_source: str = ""
+    is_paywalled: bool = False
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    """What the store stage writes: an extracted article plus identity and provenance."""
+
+    id: str  # stable key derived from the canonical URL
+    url: str  # the URL we fetched it from (final, after redirects)
+    canonical_url: str
+    source: str
+    fetched_at: str
+    extracted: Extracted
+    content_hash: str  # hash of the normalised body; equal bodies under other URLs collide here
+    seen_urls: tuple[str, ...] = ()  # every URL that reached this article on this fetch
+    http_status: int = 200
+
+
+@dataclass(slots=True)
+class ExtractedPage:
+    """A fetched page with what extraction found in it (the extract stage's output)."""
+
+    page: FetchedPage
+    extracted: Extracted
+

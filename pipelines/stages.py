@@ -1,0 +1,168 @@
+"""Scrapy item pipelines: thin glue that reads settings and calls the pure core.
+
+Only this module (in ``pipelines/``) imports Scrapy. ``ExtractStage`` runs extraction in a pool of
+worker processes so the reactor keeps fetching while pages are parsed; ``StoreStage`` owns the
+SQLite connection and the ``crawl_runs`` bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import uuid
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy.exceptions import DropItem
+
+from archive.schema import open_archive
+
+from .dedup import build_record
+from .extract import EXTRACTOR_VERSION, extract_page
+from .models import Extracted, ExtractedPage, FetchedPage, PageKind, SourcesConfig
+from .store import ArchiveWriter, Outcome
+from .urlkind import url_kind_hint
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _stat(source_id: str, name: str) -> str:
+    return f"broadsheet/source/{source_id}/{name}"
+
+
+def extract_fetched(page: FetchedPage) -> Extracted:
+    """Extraction of one fetched page; a module-level function so worker processes can run it."""
+    return extract_page(page.body, page.url, encoding=page.encoding, hints=page.hints)
+
+
+class ExtractStage:
+    def __init__(self, workers: int, stats: StatsCollector) -> None:
+        self.workers = workers
+        self.stats = stats
+        self.pool: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.settings.getint("BROADSHEET_EXTRACT_WORKERS"), crawler.stats)
+
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            # forkserver: workers never inherit the reactor's threads or sockets.
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        hint = url_kind_hint(item.url)
+        if hint is not None:
+            # URL alone says this is a list or an about page: no need to extract it.
+            return ExtractedPage(item, Extracted(kind=hint, kind_reason="url pattern"))
+        try:
+            if self.pool is None:
+                extracted = extract_fetched(item)
+            else:
+                loop = asyncio.get_running_loop()
+                extracted = await loop.run_in_executor(self.pool, extract_fetched, item)
+        except Exception as exc:
+            logger.error("extraction failed for %s: %r", item.url, exc)
+            self.stats.inc_value(_stat(item.source_id, "errors"))
+            self.stats.inc_value(_stat(item.source_id, "extract_errors"))
+            raise DropItem(f"extraction failed: {exc!r}") from exc
+        return ExtractedPage(item, extracted)
+
+
+class StoreStage:
+    def __init__(self, db_path: str, config: SourcesConfig, stats: StatsCollector) -> None:
+        self.db_path = db_path
+        self.config = config
+        self.stats = stats
+        self.run_id = ""
+        self.writer: ArchiveWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        from pipelines.sources import load_sources, select
+
+        settings = crawler.settings
+        config = select(
+            load_sources(settings.get("BROADSHEET_SOURCES")),
+            settings.getlist("BROADSHEET_SOURCE_IDS"),
+        )
+        return cls(settings.get("BROADSHEET_DB"), config, crawler.stats)
+
+    def open_spider(self) -> None:
+        now = _now()
+        self.run_id = f"{now}-{uuid.uuid4().hex[:8]}"
+        self.stats.set_value("broadsheet/run_id", self.run_id)
+        self.writer = ArchiveWriter(open_archive(self.db_path), EXTRACTOR_VERSION)
+        self.writer.upsert_sources(self.config.sources, now)
+        self.writer.start_run(self.run_id, self.config.sources, now)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ExtractedPage) or self.writer is None:
+            return item
+        page, extracted = item.page, item.extracted
+        source = self.config.get(page.source_id)
+        if extracted.kind is not PageKind.ARTICLE:
+            self.stats.inc_value(_stat(page.source_id, "not_article"))
+            self.writer.record_page(
+                page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
+                page.status, None, page.fetched_at,
+            )  # fmt: skip
+            raise DropItem(f"not an article ({extracted.kind.value}: {extracted.kind_reason})")
+        record = build_record(page, extracted, source.url)
+        result = self.writer.store_article(record)
+        self.writer.record_page(
+            page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
+            page.status, result.article_id, page.fetched_at,
+        )  # fmt: skip
+        self.stats.inc_value(_stat(page.source_id, result.outcome.value))
+        if result.outcome is Outcome.DUPLICATE:
+            logger.info("duplicate body: %s is article %s", page.url, result.article_id)
+        return item
+
+    def close_spider(self) -> None:
+        if self.writer is None:
+            return
+        reason = self.stats.get_value("finish_reason") or "finished"
+        for source in self.config.sources:
+            counts = {
+                name: int(self.stats.get_value(_stat(source.id, name), 0))
+                for name in (
+                    "pages_fetched", "new", "updated", "unchanged", "duplicate",
+                    "not_article", "errors", "blocked",
+                )
+            }  # fmt: skip
+            status, why = judge_run(counts)
+            self.writer.finish_run(self.run_id, source.id, counts, status, why or reason, _now())
+        self.writer.db.close()
+
+
+def judge_run(counts: dict[str, int]) -> tuple[str, str]:
+    """Whether one source's run is healthy; a failed run makes ``broadsheet crawl`` exit non-zero."""
+    fetched, errors, blocked = counts["pages_fetched"], counts["errors"], counts["blocked"]
+    seen = sum(counts[k] for k in ("new", "updated", "unchanged", "duplicate"))
+    if fetched == 0:
+        return "failed", f"no page fetched ({errors} errors)"
+    if blocked and blocked * 2 >= fetched + errors:
+        return "failed", f"blocked: {blocked} responses were 403 or 429"
+    if errors > fetched:
+        return "failed", f"more errors ({errors}) than pages fetched ({fetched})"
+    if seen == 0:
+        return "failed", f"collected no article from {fetched} pages"
+    return "ok", ""

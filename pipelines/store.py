@@ -1,0 +1,209 @@
+"""Writes to the archive. Every write is an idempotent upsert inside one transaction, so a
+process killed at any point leaves either the whole article or none of it, and a re-run
+converges on the same rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlite_utils
+
+from .dedup import fallback_record, identity_key
+from .models import ArticleRecord, Source
+
+
+class Outcome(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"  # same body as an article of the same source under another URL
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    outcome: Outcome
+    article_id: str
+
+
+# Columns whose change makes a re-fetched article "updated" rather than "unchanged".
+CONTENT_FIELDS = ("title", "authors", "published_at", "updated_at", "body")
+
+
+def _article_row(record: ArticleRecord, extractor_version: str) -> dict[str, object]:
+    e = record.extracted
+    return {
+        "id": record.id,
+        "source": record.source,
+        "url": record.url,
+        "canonical_url": record.canonical_url,
+        "title": e.title,
+        "authors": json.dumps(e.authors, ensure_ascii=False),
+        "published_at": e.published_at or None,
+        "published_method": e.published_method or None,
+        "updated_at": e.updated_at or None,
+        "updated_method": e.updated_method or None,
+        "body": e.body,
+        "description": e.description,
+        "language": e.language or None,
+        "site_name": e.site_name,
+        "section": e.section,
+        "tags": json.dumps(e.tags, ensure_ascii=False),
+        "top_image": e.top_image,
+        "original_source": e.original_source,
+        "is_paywalled": int(e.is_paywalled),
+        "word_count": len(e.body.split()),
+        "content_hash": record.content_hash,
+        "http_status": record.http_status,
+        "fetched_at": record.fetched_at,
+        "extractor_version": extractor_version,
+    }
+
+
+class ArchiveWriter:
+    """The only writer of articles, pages, sources and crawl runs."""
+
+    def __init__(self, db: sqlite_utils.Database, extractor_version: str) -> None:
+        self.db = db
+        self.extractor_version = extractor_version
+
+    def upsert_sources(self, sources: tuple[Source, ...], now: str) -> None:
+        with self.db.atomic():
+            for s in sources:
+                row = {
+                    "id": s.id,
+                    "name": s.name or s.id,
+                    "url": s.url,
+                    "country": s.country,
+                    "language": s.language,
+                    "tags": json.dumps(list(s.tags)),
+                    "last_config_at": now,
+                }
+                if self.db["sources"].count_where("id = ?", [s.id]):
+                    self.db["sources"].update(s.id, row)
+                else:
+                    self.db["sources"].insert({**row, "first_seen_at": now})
+
+    def _find(self, article_id: str) -> dict | None:
+        rows = list(self.db["articles"].rows_where("id = ?", [article_id], limit=1))
+        return rows[0] if rows else None
+
+    def _same_body(self, record: ArticleRecord, same_source: bool) -> dict | None:
+        if not record.extracted.body.strip():
+            return None
+        op = "=" if same_source else "!="
+        rows = self.db.execute(
+            f"select id, url from articles where content_hash = ? and source {op} ? "
+            "order by first_seen_at, id limit 1",
+            [record.content_hash, record.source],
+        ).fetchall()
+        return {"id": rows[0][0], "url": rows[0][1]} if rows else None
+
+    def _link_urls(self, article_id: str, record: ArticleRecord, via: str) -> None:
+        for url in record.seen_urls:
+            kind = via
+            if via == "fetched":
+                kind = (
+                    "fetched"
+                    if url == record.url
+                    else ("canonical" if url == record.canonical_url else "redirect")
+                )
+            self.db.execute(
+                "insert into article_urls (url, article_id, source, via, first_seen_at, last_seen_at)"
+                " values (?, ?, ?, ?, ?, ?) on conflict(url) do update set"
+                " last_seen_at = excluded.last_seen_at",
+                [url, article_id, record.source, kind, record.fetched_at, record.fetched_at],
+            )
+
+    def _write_comments(self, article_id: str, comments: list[str]) -> None:
+        self.db.execute("delete from comments where article_id = ?", [article_id])
+        for position, text in enumerate(comments):
+            self.db["comments"].insert(
+                {"article_id": article_id, "position": position, "text": text}
+            )
+
+    def store_article(self, record: ArticleRecord) -> StoreResult:
+        with self.db.atomic():
+            existing = self._find(record.id)
+            if existing is not None and identity_key(existing["url"]) != identity_key(record.url):
+                # Another page already claimed this canonical URL. Only trust the claim if the
+                # bodies agree; otherwise this page is an article of its own.
+                if existing["content_hash"] != record.content_hash:
+                    record = fallback_record(record)
+                    existing = self._find(record.id)
+            if existing is None:
+                twin = self._same_body(record, same_source=True)
+                if twin is not None:
+                    self._link_urls(twin["id"], record, "duplicate-body")
+                    return StoreResult(Outcome.DUPLICATE, twin["id"])
+                row = _article_row(record, self.extractor_version)
+                other = self._same_body(record, same_source=False)
+                row["duplicate_of"] = other["id"] if other else None
+                row["first_seen_at"] = record.fetched_at
+                self.db["articles"].insert(row)
+                self._link_urls(record.id, record, "fetched")
+                self._write_comments(record.id, record.extracted.comments)
+                return StoreResult(Outcome.NEW, record.id)
+            row = _article_row(record, self.extractor_version)
+            changed = any(existing.get(f) != row.get(f) for f in CONTENT_FIELDS)
+            self._link_urls(record.id, record, "fetched")
+            if not changed:
+                self.db["articles"].update(record.id, {"fetched_at": record.fetched_at})
+                return StoreResult(Outcome.UNCHANGED, record.id)
+            row.pop("url")  # keep the URL the article was first stored under
+            self.db["articles"].update(record.id, row)
+            self._write_comments(record.id, record.extracted.comments)
+            return StoreResult(Outcome.UPDATED, record.id)
+
+    def record_page(
+        self,
+        url: str,
+        source: str,
+        kind: str,
+        reason: str,
+        status: int,
+        article_id: str | None,
+        now: str,
+    ) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "insert into pages (url, source, kind, kind_reason, http_status, article_id,"
+                " first_fetched_at, last_fetched_at, fetch_count) values (?, ?, ?, ?, ?, ?, ?, ?, 1)"
+                " on conflict(url) do update set kind = excluded.kind, kind_reason = excluded.kind_reason,"
+                " http_status = excluded.http_status, article_id = excluded.article_id,"
+                " last_fetched_at = excluded.last_fetched_at, fetch_count = fetch_count + 1",
+                [url, source, kind, reason, status, article_id, now, now],
+            )
+
+    def start_run(self, run_id: str, sources: tuple[Source, ...], now: str) -> None:
+        with self.db.atomic():
+            for s in sources:
+                self.db["crawl_runs"].insert(
+                    {"run_id": run_id, "source": s.id, "started_at": now, "status": "running"}
+                )
+
+    def finish_run(
+        self, run_id: str, source: str, counts: dict[str, int], status: str, reason: str, now: str
+    ) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "update crawl_runs set finished_at = ?, status = ?, finish_reason = ?,"
+                " pages_fetched = ?, articles_new = ?, articles_updated = ?,"
+                " articles_unchanged = ?, articles_duplicate = ?, pages_not_article = ?,"
+                " errors = ? where run_id = ? and source = ?",
+                [
+                    now,
+                    status,
+                    reason,
+                    counts.get("pages_fetched", 0),
+                    counts.get("new", 0),
+                    counts.get("updated", 0),
+                    counts.get("unchanged", 0),
+                    counts.get("duplicate", 0),
+                    counts.get("not_article", 0),
+                    counts.get("errors", 0),
+                    run_id,
+                    source,
+                ],
+            )

@@ -1,0 +1,127 @@
+"""URL normalisation and article identity.
+
+Two levels:
+- ``canonicalize`` gives a fetchable URL with tracking noise removed (used for requests and
+  for the ``article_urls`` table);
+- ``identity_key`` goes further and folds every variant of one article onto one string:
+  http/https, ``www.``/``m.``/``amp.`` hosts, trailing slashes, AMP and print variants.
+  ``article_id`` hashes it into the primary key of ``articles``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+# Query parameters that never change what a page shows: analytics, ads and share tracking.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+        "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
+        "oly_enc_id", "vero_id", "wickedid", "rb_clickid", "s_cid", "cmpid", "ncid", "ocid",
+        "ref", "ref_src", "ref_url", "referrer",
+        "spm", "scid", "ito", "itm_source", "itm_medium", "itm_campaign", "itm_content",
+        "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "smid", "smtyp",
+        "sr_share", "at_medium", "at_campaign", "at_custom1", "at_custom2",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "mtm_", "at_")
+
+# Parameters that select a presentation of the same article, not a different article.
+VARIANT_PARAMS = frozenset(
+    {"print", "printable", "output", "outputtype", "view", "amp", "mobile", "format", "m"}
+)
+VARIANT_VALUES = frozenset({"", "1", "true", "yes", "print", "amp", "mobile", "printable"})
+
+_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
+_AMP_PATH = re.compile(r"(?:/amp/?$|^/amp(?=/)|\.amp(?=\.html?$|$)|/amp\.html$)", re.IGNORECASE)
+_PRINT_PATH = re.compile(r"/print/?$", re.IGNORECASE)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _split(url: str):
+    try:
+        return urlsplit(url.strip())
+    except ValueError:
+        return None
+
+
+def canonicalize(url: str) -> str:
+    """A fetchable URL without fragment or tracking parameters, with a stable query order.
+
+    Never raises: a URL that cannot be parsed is returned stripped, unchanged otherwise.
+    """
+    parts = _split(url)
+    if parts is None or not parts.scheme or not parts.netloc:
+        return url.strip()
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, _DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
+    if ":" in host and not host.startswith("["):
+        netloc = f"[{host}]" + ("" if netloc == host else netloc[len(host) :])
+    rebuilt = urlunsplit(
+        (parts.scheme.lower(), netloc, parts.path or "/", urlencode(query, doseq=True), "")
+    )
+    try:
+        return canonicalize_url(rebuilt, keep_fragments=False)
+    except (ValueError, UnicodeError):
+        return rebuilt
+
+
+def identity_key(url: str) -> str:
+    """The string all variants of one article share (scheme-less, host-folded, variant-free)."""
+    canonical = canonicalize(url)
+    parts = _split(canonical)
+    if parts is None or not parts.netloc:
+        return canonical
+    host = parts.netloc.lower()
+    for prefix in _HOST_PREFIXES:
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix) :]
+            break
+    path = _AMP_PATH.sub("", parts.path)
+    path = _PRINT_PATH.sub("", path)
+    path = path.rstrip("/") or "/"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k.lower() in VARIANT_PARAMS and v.lower() in VARIANT_VALUES)
+    ]
+    query_string = urlencode(sorted(query))
+    return f"{host}{path}" + (f"?{query_string}" if query_string else "")
+
+
+def article_id(url: str) -> str:
+    """Primary key of an article: 16 hex digits of SHA-1 over its identity key."""
+    return hashlib.sha1(identity_key(url).encode("utf-8")).hexdigest()[:16]
+
+
+def host_of(url: str) -> str:
+    parts = _split(url)
+    return (parts.hostname or "").lower() if parts else ""
+
+
+def registrable_host(url: str) -> str:
+    """Host with www./m./amp. folded, so a site's mobile and desktop hosts compare equal."""
+    host = host_of(url)
+    for prefix in _HOST_PREFIXES:
+        if host.startswith(prefix) and host.count(".") >= 2:
+            return host[len(prefix) :]
+    return host
+
+
+def is_site_root(url: str) -> bool:
+    parts = _split(url)
+    return parts is not None and (parts.path or "/").strip("/") == "" and not parts.query

@@ -1,0 +1,121 @@
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from archive.schema import open_archive
+from pipelines.dedup import build_record, content_hash, normalise_for_hash, trusted_canonical
+from pipelines.models import Extracted, FetchedPage, PageKind, Source
+from pipelines.store import ArchiveWriter, Outcome
+
+HOME = "https://news.example/"
+
+
+@pytest.fixture
+def writer(tmp_path):
+    db = open_archive(tmp_path / "a.db")
+    w = ArchiveWriter(db, "test-1")
+    w.upsert_sources(
+        (Source(id="s", url=HOME), Source(id="t", url="https://other.example/")), "2024-01-01"
+    )
+    return w
+
+
+def page(url, source="s", redirects=(), fetched="2024-03-14T10:00:00+00:00"):
+    return FetchedPage(url=url, source_id=source, body=b"", fetched_at=fetched, redirect_urls=redirects)
+
+
+def art(body="Pakistan's IT exports reached $3.2 billion in FY2023-24.", title="IT exports", **kw):
+    return Extracted(kind=PageKind.ARTICLE, title=title, body=body, authors=["A. Writer"], **kw)
+
+
+def store(writer, url, extracted, source="s", source_url=HOME, **kw):
+    return writer.store_article(build_record(page(url, source, **kw), extracted, source_url))
+
+
+def test_hash_ignores_whitespace_case_and_punctuation():
+    assert content_hash("Hello,  World!\n") == content_hash("hello world")
+    assert content_hash("hello world") != content_hash("hello there world")
+
+
+@given(st.text(max_size=200))
+def test_normalise_is_idempotent(text):
+    assert normalise_for_hash(normalise_for_hash(text)) == normalise_for_hash(text)
+
+
+def test_canonical_is_not_trusted_blindly():
+    assert trusted_canonical("https://news.example/a", "https://news.example/a/", HOME)
+    assert not trusted_canonical("https://news.example/a", "https://news.example/", HOME)
+    assert not trusted_canonical("https://news.example/a", "https://evil.example/a", HOME)
+    assert not trusted_canonical("https://news.example/a", "/relative", HOME)
+
+
+def test_new_then_unchanged_then_updated(writer):
+    assert store(writer, "https://news.example/a", art()).outcome is Outcome.NEW
+    again = store(writer, "https://news.example/a?utm_source=x", art())
+    assert again.outcome is Outcome.UNCHANGED
+    changed = store(writer, "https://news.example/a", art(body="Corrected: $3.4 billion."))
+    assert changed.outcome is Outcome.UPDATED
+    rows = list(writer.db["articles"].rows)
+    assert len(rows) == 1 and rows[0]["body"] == "Corrected: $3.4 billion."
+    assert json.loads(rows[0]["authors"]) == ["A. Writer"]
+
+
+def test_variants_collapse_and_every_url_is_kept(writer):
+    first = store(writer, "https://news.example/a", art(canonical_url="https://news.example/a"))
+    printed = store(
+        writer, "https://news.example/a?print=1", art(canonical_url="https://news.example/a")
+    )
+    moved = store(writer, "https://news.example/new-a", art(), redirects=("https://news.example/old-a",))
+    assert printed.article_id == first.article_id
+    assert moved.outcome is Outcome.DUPLICATE and moved.article_id == first.article_id
+    urls = {r["url"]: r["via"] for r in writer.db["article_urls"].rows}
+    assert urls["https://news.example/old-a"] == "duplicate-body"
+    assert writer.db["articles"].count == 1
+
+
+def test_same_body_in_another_source_is_kept_and_marked(writer):
+    original = store(writer, "https://news.example/a", art())
+    copy = store(
+        writer, "https://other.example/copy", art(title="Other headline"), source="t",
+        source_url="https://other.example/",
+    )
+    assert copy.outcome is Outcome.NEW
+    row = writer.db["articles"].get(copy.article_id)
+    assert row["duplicate_of"] == original.article_id
+
+
+def test_false_canonical_claim_does_not_merge_distinct_articles(writer):
+    a = store(writer, "https://news.example/a", art(canonical_url="https://news.example/a"))
+    b = store(
+        writer, "https://news.example/b", art(body="A different story.", canonical_url="https://news.example/a")
+    )
+    assert b.outcome is Outcome.NEW and b.article_id != a.article_id
+    assert writer.db["articles"].count == 2
+
+
+def test_full_text_search_follows_writes(writer):
+    store(writer, "https://news.example/a", art(body="Spectrum auction raised Rs 2.1tr"))
+    hits = writer.db.execute(
+        "select count(*) from articles_fts where articles_fts match 'spectrum'"
+    ).fetchone()[0]
+    assert hits == 1
+
+
+def test_runs_and_pages(writer):
+    sources = (Source(id="s", url=HOME),)
+    writer.start_run("r1", sources, "t0")
+    writer.record_page("https://news.example/", "s", "listing", "home", 200, None, "t0")
+    writer.record_page("https://news.example/", "s", "listing", "home", 200, None, "t1")
+    writer.finish_run("r1", "s", {"pages_fetched": 3, "new": 1}, "ok", "finished", "t2")
+    run = next(writer.db["crawl_runs"].rows)
+    assert (run["status"], run["pages_fetched"], run["articles_new"]) == ("ok", 3, 1)
+    assert next(writer.db["pages"].rows)["fetch_count"] == 2
+
+
+def test_migrations_are_idempotent(tmp_path):
+    open_archive(tmp_path / "x.db")
+    db = open_archive(tmp_path / "x.db")
+    assert db["_sqlite_migrations"].count == 1
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,75 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipelines.urls import article_id, canonicalize, identity_key, is_site_root, registrable_host
+
+
+def test_tracking_parameters_and_fragments_are_removed():
+    url = "https://Example.com/news/a-story?utm_source=x&utm_medium=y&id=7&fbclid=abc#comments"
+    assert canonicalize(url) == "https://example.com/news/a-story?id=7"
+
+
+def test_query_order_does_not_matter():
+    assert canonicalize("http://e.com/p?b=2&a=1") == canonicalize("http://e.com/p?a=1&b=2")
+
+
+def test_default_port_dropped_other_ports_kept():
+    assert canonicalize("https://e.com:443/x") == "https://e.com/x"
+    assert canonicalize("http://127.0.0.1:8001/x") == "http://127.0.0.1:8001/x"
+
+
+def test_variants_share_one_identity():
+    base = identity_key("https://www.example.com/2024/03/story")
+    for variant in (
+        "http://example.com/2024/03/story/",
+        "https://m.example.com/2024/03/story",
+        "https://example.com/2024/03/story?print=1",
+        "https://example.com/2024/03/story/amp",
+        "https://example.com/amp/2024/03/story",
+        "https://example.com/2024/03/story?utm_campaign=z#top",
+        "https://amp.example.com/2024/03/story?amp=1",
+    ):
+        assert identity_key(variant) == base, variant
+    assert article_id("https://example.com/2024/03/story?utm_source=a") == article_id(
+        "http://www.example.com/2024/03/story/"
+    )
+
+
+def test_distinct_articles_keep_distinct_identities():
+    assert identity_key("https://e.com/news?p=1") != identity_key("https://e.com/news?p=2")
+    assert identity_key("https://e.com/list?page=2") != identity_key("https://e.com/list?page=3")
+    assert identity_key("https://e.com/a") != identity_key("https://e.com/b")
+    # A meaningful parameter that merely looks like "amp" stays.
+    assert identity_key("https://e.com/x?amp=big") != identity_key("https://e.com/x")
+
+
+def test_hosts_and_roots():
+    assert registrable_host("https://www.dawn.com/news/1") == "dawn.com"
+    assert is_site_root("https://e.com/")
+    assert is_site_root("https://e.com")
+    assert not is_site_root("https://e.com/?p=1")
+    assert not is_site_root("https://e.com/a")
+
+
+urls = st.one_of(
+    st.text(max_size=80),
+    st.builds(
+        lambda scheme, host, path, query: f"{scheme}://{host}/{path}?{query}",
+        st.sampled_from(["http", "https", "HTTP", "ftp"]),
+        st.from_regex(r"[A-Za-z0-9.\-]{1,20}(:[0-9]{1,6})?", fullmatch=True),
+        st.text(max_size=30),
+        st.text(max_size=30),
+    ),
+)
+
+
+@given(urls)
+def test_canonicalize_is_idempotent_and_never_raises(url):
+    once = canonicalize(url)
+    assert canonicalize(once) == once
+
+
+@given(urls)
+def test_identity_is_stable_under_canonicalization(url):
+    assert identity_key(canonicalize(url)) == identity_key(url)
+    assert len(article_id(url)) == 16

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,9 @@ def cli() -> None:
     help="Sources file (env BROADSHEET_SOURCES).",
 )
 @db_option
-@click.option("--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable).")
+@click.option(
+    "--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable)."
+)
 @click.option(
     "--set",
     "settings",
@@ -64,7 +67,9 @@ def cli() -> None:
     metavar="KEY=VALUE",
     help="Override a Scrapy setting, e.g. --set DOWNLOAD_DELAY=0 (repeatable).",
 )
-def crawl(sources_path: Path, db_path: Path, source_ids: tuple[str, ...], settings: tuple[str, ...]) -> None:
+def crawl(
+    sources_path: Path, db_path: Path, source_ids: tuple[str, ...], settings: tuple[str, ...]
+) -> None:
     """Crawl the sources into the archive.
 
     Exits 1 when any source failed: nothing fetched, blocked, mostly errors, or no article found.
@@ -156,3 +161,141 @@ def extract(files: tuple[Path, ...], url: str, batch: bool) -> None:
         click.echo(json.dumps({"path": path, "url": page_url, **result}, ensure_ascii=False))
     if failures:
         sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--immutable", is_flag=True, help="Serve a file that will not change (releases).")
+def serve(db_path: Path, host: str, port: int, immutable: bool) -> None:
+    """Publish the archive read-only with Datasette (search, facets, CSV)."""
+    from archive.serve import serve as run_datasette
+
+    if not db_path.is_file():
+        raise click.ClickException(f"no archive at {db_path}; run `broadsheet crawl` first")
+    click.echo(f"Broadsheet archive: http://{host}:{port}/broadsheet", err=True)
+    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable))
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
+)
+@click.option("--sql", help="A SELECT query to export.")
+@click.option("--table", help="A table to export whole.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A :name parameter for --sql (repeatable).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout).",
+)
+@click.option(
+    "--no-neutralise",
+    is_flag=True,
+    help="Keep CSV cells that start with = + - @ tab or CR as they are (default: prefix them with ').",
+)
+def export(
+    db_path: Path,
+    fmt: str,
+    sql: str | None,
+    table: str | None,
+    params: tuple[str, ...],
+    output: Path | None,
+    no_neutralise: bool,
+) -> None:
+    """Export a table or a query as CSV or JSON lines: every row, full text, constant memory."""
+    from rich.console import Console
+
+    from archive.export import export as run_export
+
+    if (sql is None) == (table is None):
+        raise click.UsageError("give exactly one of --sql or --table")
+    if not db_path.is_file():
+        raise click.ClickException(f"no archive at {db_path}")
+    console = Console(stderr=True)
+    with console.status("exporting…") as status:
+
+        def progress(count: int) -> None:
+            status.update(f"exporting… {count:,} rows")
+
+        try:
+            if output is None:
+                count = run_export(db_path, sys.stdout, fmt=fmt, sql=sql, table=table,
+                                   params=_parse_set(params), neutralise_formulas=not no_neutralise,
+                                   progress=progress)  # fmt: skip
+            else:
+                with output.open("w", encoding="utf-8", newline="") as out:
+                    count = run_export(db_path, out, fmt=fmt, sql=sql, table=table,
+                                       params=_parse_set(params),
+                                       neutralise_formulas=not no_neutralise, progress=progress)  # fmt: skip
+        except (ValueError, sqlite3.Error) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except BrokenPipeError:
+            # `broadsheet export ... | head` closed the pipe: stop quietly, like other Unix tools.
+            sys.stderr.close()
+            sys.exit(0)
+    console.print(f"{count:,} rows exported" + (f" to {output}" if output else ""))
+
+
+@cli.command()
+@click.option("--port", default=8001, show_default=True, type=int, help="Datasette port.")
+@click.option("--sites-port", default=8101, show_default=True, type=int,
+              help="First port of the demo sites (one port per outlet).")  # fmt: skip
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="data/demo/demo.db",
+    show_default=True,
+    help="Where the demo archive is written (replaced on each run).",
+)
+@click.option(
+    "--no-serve", is_flag=True, help="Stop after the crawl instead of starting Datasette."
+)
+def demo(port: int, sites_port: int, db_path: Path, no_serve: bool) -> None:
+    """Serve the bundled demo news sites on 127.0.0.1, crawl them, and browse the result.
+
+    Ctrl-C stops Datasette and the demo sites.
+    """
+    import subprocess
+
+    from archive.serve import serve as run_datasette
+    from demo_sites.catalog import write_sources_toml
+    from demo_sites.server import DemoServer
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        stale.unlink(missing_ok=True)
+    with DemoServer(port=sites_port) as server:
+        sources = write_sources_toml(server, db_path.parent / "demo-sources.toml")
+        for outlet, url in server.base_urls.items():
+            click.echo(f"demo site {outlet}: {url}/", err=True)
+        # The crawl runs in a child process: Twisted's reactor cannot be restarted, and a
+        # separate process is exactly what cron runs.
+        crawl_cmd = [
+            sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
+            "--db", str(db_path), *LOCAL_CRAWL_SETTINGS,
+        ]  # fmt: skip
+        code = subprocess.call(crawl_cmd)
+        if code != 0:
+            raise click.ClickException(f"the demo crawl failed (exit {code})")
+        if no_serve:
+            return
+        click.echo(f"\nBrowse the archive: http://127.0.0.1:{port}/broadsheet/articles", err=True)
+        run_datasette(db_path, host="127.0.0.1", port=port)
+
+
+# Politeness is for other people's servers: on loopback the demo and tests crawl at full speed.
+LOCAL_CRAWL_SETTINGS = (
+    "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False",
+    "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "--set", "LOG_LEVEL=INFO",
+)  # fmt: skip

@@ -86,6 +86,11 @@ def _wal_pending(db_path: Path) -> bool:
     return wal.exists() and wal.stat().st_size > 0
 
 
+def _exit_code(returncode: int) -> int:
+    # Popen reports death by signal N as -N; shells (and cron mail) expect 128 + N.
+    return 128 - returncode if returncode < 0 else returncode
+
+
 def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False) -> int:
     """Run Datasette on ``db_path`` until it stops; return its exit code.
 
@@ -106,14 +111,17 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001, immutable: b
         serve_command(db_path, host=host, port=port, immutable=immutable)
     ) as proc:
         try:
-            return proc.wait()
+            return _exit_code(proc.wait())
         except KeyboardInterrupt:
-            # Ctrl-C reached the child too (same process group): let uvicorn shut down cleanly.
+            # Forward the stop in case only we got the signal (kill -INT <pid>, not Ctrl-C). If
+            # Datasette is already stopping, a second signal only cuts it short: it writes nothing.
+            proc.terminate()
             try:
-                return proc.wait(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.terminate()
-                return proc.wait()
+                proc.kill()
+                proc.wait()
+            return 130  # the shell's code for "interrupted"
 
 
 def make_datasette(db_path: Path, *, immutable: bool = False) -> Datasette:

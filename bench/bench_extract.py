@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import trafilatura  # noqa: E402
+import trafilatura
 
-from pipelines.extract import extract_page  # noqa: E402
+from pipelines.extract import extract_page
 
 DEFAULT_DATA = Path("/work/shared/bench/extraction/dev")
 

@@ -163,7 +163,12 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:
     return entries
 
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+)
 
 
 def feed_links(html_links: list[tuple[str, str, str]], base_url: str) -> list[str]:

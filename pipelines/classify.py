@@ -176,26 +176,37 @@ def _best_block(groups: dict[lxml.html.HtmlElement, _Block]) -> tuple[Any, _Bloc
 
 
 def _teasers_in(block_el: lxml.html.HtmlElement, teaser_els: set[Any]) -> int:
-    """Teaser headings that are children or grandchildren of ``block_el``.
-
-    Deeper ones are cards nested inside the prose (inline "read also" boxes), not list items.
-    """
+    """Teaser headings inside ``block_el``, except cards nested in a paragraph of its prose."""
     count = 0
     for h in block_el.iter(*_HEADINGS):
-        if h in teaser_els:
-            parent = h.getparent()
-            if parent is block_el or (parent is not None and parent.getparent() is block_el):
-                count += 1
+        if h not in teaser_els:
+            continue
+        parent = h.getparent()
+        while parent is not None and parent is not block_el and parent.tag != "p":
+            parent = parent.getparent()
+        count += parent is block_el
     return count
+
+
+def _br_block(el: lxml.html.HtmlElement) -> _Block:
+    """Prose written as text runs between <br> tags directly inside ``el``."""
+    chunks = [el.text or ""] + [child.tail or "" for child in el]
+    words = [_words(c) for c in chunks]
+    return _Block(words=sum(words), paragraphs=sum(1 for n in words if n >= 8))
 
 
 def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
     page = _Page()
     parents: dict[lxml.html.HtmlElement, _Block] = {}
     grandparents: dict[lxml.html.HtmlElement, _Block] = {}
-    for el in tree.iter("meta", "link", "script", "article", "p", *_HEADINGS):
+    br_parents: dict[lxml.html.HtmlElement, int] = {}
+    for el in tree.iter("meta", "link", "script", "article", "p", "br", *_HEADINGS):
         tag = el.tag
-        if tag == "p":
+        if tag == "br":
+            parent = el.getparent()
+            if parent is not None and parent.tag != "p":
+                br_parents[parent] = br_parents.get(parent, 0) + 1
+        elif tag == "p":
             words = _words(el.text_content())
             if not words or (words < 60 and _inside_link(el)):
                 continue  # a card whose whole body is one link is a teaser, not prose
@@ -245,6 +256,11 @@ def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
     teaser_els = set(page.teasers.values())
     # The main block is the parent with the most non-link paragraph text; a grandparent wins
     # when paragraphs are wrapped one per div, unless it is a list of teasers.
+    for el, n_br in br_parents.items():
+        if n_br >= 3:  # a div of <br>-separated text runs counts as a block of paragraphs
+            block = _br_block(el)
+            if block.paragraphs >= 2:
+                parents[el] = block
     p_el, p_block = _best_block(parents)
     g_el, g_block = _best_block(grandparents)
     main_el, main = p_el, p_block
@@ -258,7 +274,7 @@ def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
         page.main_words = main.words - main.link_words
         page.main_paragraphs = main.paragraphs
         page.main_link_density = main.link_words / max(main.words, 1)
-        if page.main_teasers >= 3 and main.paragraphs <= 2.5 * page.main_teasers:
+        if page.main_teasers >= 3 and main.paragraphs <= 2 * page.main_teasers:
             # About one excerpt per linked heading: a teaser list, whatever its length.
             page.main_words //= page.main_teasers
         else:
@@ -295,9 +311,7 @@ class _Score:
         self.notes.append((weight, note))
 
     def reason(self, positive: bool, limit: int = 3) -> str:
-        picked = sorted(
-            (n for n in self.notes if (n[0] > 0) == positive), key=lambda n: -abs(n[0])
-        )
+        picked = sorted((n for n in self.notes if (n[0] > 0) == positive), key=lambda n: -abs(n[0]))
         return " + ".join(note for _, note in picked[:limit])
 
 
@@ -367,14 +381,22 @@ def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) ->
     # Dates and bylines: articles are dated; indexes and service pages rarely are.
     if page.published_meta:
         score.add(1.0, "article:published_time")
+    method = extracted.published_method
+    strong_date = bool(extracted.published_at) and method in {"json-ld", "meta", "time", "feed"}
     if extracted.published_at:
-        strong = extracted.published_method in {"json-ld", "meta", "time", "feed"}
-        score.add(1.0 if strong else 0.5, f"date via {extracted.published_method or '?'}")
+        # A date picked out of running text may be a founding year or a copyright line.
+        weight = 1.0 if strong_date else 0.25 if method == "text" else 0.5
+        score.add(weight, f"date via {method or '?'}")
     elif not page.published_meta and not ld.date_published:
         score.add(-1.0, "no date")
         other_evidence += 0.5
     if extracted.authors:
         score.add(0.5, "byline")
+    marked_up = bool(ld.article_ids) or page.og_type == "article" or page.published_meta
+    if not marked_up and not extracted.authors and not strong_date:
+        # Nothing says "article": typical of about, legal and landing pages.
+        score.add(-1.5, "no article metadata")
+        other_evidence += 1
 
     # Headline: a single <h1> that is the title.
     title = extracted.title.casefold().strip()
@@ -401,7 +423,8 @@ def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) ->
     if page.main_link_density >= 0.5 and page.main_paragraphs >= 3:
         score.add(-1.5, f"link density {page.main_link_density:.2f}")
         listing_evidence += 1
-    if body_words >= 150 and body_paras >= 3 and main < 60 and not page.main_teasers:
+    prose_body = teasers < 6 or body_words >= 35 * body_paras  # not a run of short excerpts
+    if body_words >= 150 and body_paras >= 3 and main < 60 and prose_body:
         # Prose the extractor found outside <p> (div/br templates).
         score.add(2.0 if main < 30 else 1.0, f"{body_words}-word body")
     if page.main_teasers >= 3:
@@ -414,7 +437,7 @@ def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) ->
     elif teasers >= 25 and main < 400:
         score.add(-1.5, f"{teasers} teaser links")
     if teasers >= 6:
-        listing_evidence += 1 + (teasers >= 12)
+        listing_evidence += 1.5 + (teasers >= 12)
     if page.article_tags >= 6 and main < 150:
         score.add(-1.0, f"{page.article_tags} <article> cards")
         listing_evidence += 1

@@ -48,9 +48,7 @@ def trusted_canonical(page_url: str, canonical: str, source_url: str) -> str:
 def build_record(page: FetchedPage, extracted: Extracted, source_url: str) -> ArticleRecord:
     canonical = trusted_canonical(page.url, extracted.canonical_url, source_url)
     identity_url = canonical or canonicalize(page.url)
-    seen = dict.fromkeys(
-        canonicalize(u) for u in (*page.redirect_urls, page.url, canonical) if u
-    )
+    seen = dict.fromkeys(canonicalize(u) for u in (*page.redirect_urls, page.url, canonical) if u)
     return ArticleRecord(
         id=article_id(identity_url),
         url=canonicalize(page.url),

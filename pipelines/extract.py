@@ -27,7 +27,7 @@ from pipelines.extraction.fields import (
 )
 from pipelines.extraction.language import find_language
 from pipelines.extraction.page import collect_page_info
-from pipelines.extraction.parse import parse_html
+from pipelines.extraction.parse import parse_document
 from pipelines.extraction.source import find_original_source, find_paywall
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
@@ -46,13 +46,13 @@ def extract_page(
 ) -> Extracted:
     """Parse ``html`` once and fill every field of ``Extracted`` from that tree."""
     try:
-        tree = parse_html(html, encoding)
+        tree, html_text = parse_document(html, encoding)
     except Exception as err:  # noqa: BLE001 - arbitrary bytes must not stop a crawl
         return Extracted(kind=PageKind.EMPTY, kind_reason=f"unparseable: {type(err).__name__}")
     if tree is None:
         return Extracted(kind=PageKind.EMPTY, kind_reason="no HTML content")
     try:
-        extracted = _extract_fields(tree, url, hints or {})
+        extracted = _extract_fields(tree, html_text, url, hints or {})
     except Exception as err:
         LOGGER.exception("extraction failed for %s", url)
         return Extracted(kind=PageKind.EMPTY, kind_reason=f"extraction error: {type(err).__name__}")
@@ -60,20 +60,22 @@ def extract_page(
     return extracted
 
 
-def _extract_fields(tree: HtmlElement, url: str, hints: dict[str, str]) -> Extracted:
+def _extract_fields(
+    tree: HtmlElement, html_text: str, url: str, hints: dict[str, str]
+) -> Extracted:
     info = collect_page_info(tree)
     site_name = find_site_name(info)
     title = find_title(tree, info, url, site_name)
     published_at, published_method = find_published(tree, info, url, hints)
     updated_at, updated_method = find_updated(tree, info)
-    raw_body = extract_body_text(tree, url)
+    raw_body = extract_body_text(tree)
     lines = raw_body.split("\n")
     original_source, source_line = find_original_source(lines, info)
     body = clean_body(raw_body, title, drop=(source_line,))
     return Extracted(
         kind=PageKind.ARTICLE,
         title=title,
-        authors=find_authors(tree, info),
+        authors=find_authors(tree, info, site_name),
         published_at=published_at,
         published_method=published_method,
         updated_at=updated_at if updated_at != published_at else "",
@@ -87,8 +89,8 @@ def _extract_fields(tree: HtmlElement, url: str, hints: dict[str, str]) -> Extra
         tags=find_tags(info),
         section=find_section(info),
         original_source=original_source,
-        is_paywalled=find_paywall(tree, info, raw_body),
-        comments=find_comments(tree),
+        is_paywalled=find_paywall(tree, info, raw_body, html_text),
+        comments=find_comments(tree, html_text),
     )
 
 

@@ -114,4 +114,3 @@ class ExtractedPage:
 
     page: FetchedPage
     extracted: Extracted
-

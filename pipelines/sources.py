@@ -41,7 +41,9 @@ def _parse_source(index: int, raw: object) -> Source:
     where = _where(index, raw)
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
-        raise SourcesError(f"{where}: unknown field '{unknown[0]}' (known: {', '.join(sorted(_KNOWN))})")
+        raise SourcesError(
+            f"{where}: unknown field '{unknown[0]}' (known: {', '.join(sorted(_KNOWN))})"
+        )
     ident = raw.get("id")
     if not isinstance(ident, str) or not _ID.match(ident):
         raise SourcesError(

@@ -124,7 +124,10 @@ class StoreStage:
                 page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
                 page.status, None, page.fetched_at,
             )  # fmt: skip
-            raise DropItem(f"not an article ({extracted.kind.value}: {extracted.kind_reason})")
+            raise DropItem(
+                f"not an article ({extracted.kind.value}: {extracted.kind_reason})",
+                log_level="DEBUG",
+            )
         record = build_record(page, extracted, source.url)
         result = self.writer.store_article(record)
         self.writer.record_page(

@@ -126,12 +126,15 @@ class ArchiveWriter:
     def store_article(self, record: ArticleRecord) -> StoreResult:
         with self.db.atomic():
             existing = self._find(record.id)
-            if existing is not None and identity_key(existing["url"]) != identity_key(record.url):
-                # Another page already claimed this canonical URL. Only trust the claim if the
-                # bodies agree; otherwise this page is an article of its own.
-                if existing["content_hash"] != record.content_hash:
-                    record = fallback_record(record)
-                    existing = self._find(record.id)
+            # Another page already claimed this canonical URL. Only trust the claim if the
+            # bodies agree; otherwise this page is an article of its own.
+            if (
+                existing is not None
+                and identity_key(existing["url"]) != identity_key(record.url)
+                and existing["content_hash"] != record.content_hash
+            ):
+                record = fallback_record(record)
+                existing = self._find(record.id)
             if existing is None:
                 twin = self._same_body(record, same_source=True)
                 if twin is not None:

@@ -51,6 +51,7 @@ _NON_HTML_EXTS = frozenset(
     }
 )  # fmt: skip
 _PAGE_PARAMS = frozenset({"page", "paged", "pg", "p_page", "pagina", "seite", "start", "offset"})
+_ITEM_KEYS = frozenset({"p", "id", "story", "article", "guid", "doc", "newsid", "aid", "idx"})
 _INDEX_FILES = frozenset({"index.html", "index.htm", "index.php", "index.shtml", "default.aspx"})
 
 _YEAR = re.compile(r"(?:19|20)\d\d$")
@@ -101,16 +102,19 @@ def url_shape(url: str) -> UrlShape:
         if seg != "amp" and seg not in _INDEX_FILES:  # AMP variants are the same article
             segments.append(seg)
         i += 1
+    # ?p=123, ?idx=88231, ?storyid=…: a query that picks one item rather than a page of a list.
     post_query = any(
-        v and (v.isdigit() or len(v) > 6)
+        (v.isdigit() and (len(v) >= 3 or k.lower() in {"p", "id"}))
+        or (len(v) > 6 and (k.lower() in _ITEM_KEYS or k.lower().endswith("id")))
         for k, v in query
-        if k.lower() in {"p", "id", "story", "article", "articleid", "storyid", "newsid", "aid"}
-        or k.lower().endswith("id")
+        if k.lower() not in _PAGE_PARAMS and k.lower() not in {"cat", "category", "year"}
     )
     joined = "/".join(segments)
-    date_only = bool(segments) and all(
-        _YEAR.match(s) or _MONTH_OR_DAY.match(s) for s in segments
-    ) and bool(_YEAR.match(segments[0]))
+    date_only = (
+        bool(segments)
+        and all(_YEAR.match(s) or _MONTH_OR_DAY.match(s) for s in segments)
+        and bool(_YEAR.match(segments[0]))
+    )
     has_date = bool(_DATE_IN_PATH.search(joined)) and not date_only
     longest = max((_slug_word_count(s) for s in segments), default=0)
     has_long_id = bool(_LONG_NUMBER.search(joined)) or post_query
@@ -172,8 +176,10 @@ def _hint(url: str) -> PageKind | None:
             ):
                 return PageKind.LISTING
             break
-    if len(segs) <= 2 and not _looks_like_article_path(shape) and not any(
-        c.isdigit() for c in "".join(segs)
+    if (
+        len(segs) <= 2
+        and not _looks_like_article_path(shape)
+        and not any(c.isdigit() for c in "".join(segs))
     ):
         if segs[-1] in _OTHER_KEYWORDS or first in _OTHER_KEYWORDS:
             return PageKind.OTHER

@@ -62,7 +62,9 @@ def canonicalize(url: str) -> str:
     parts = _split(url)
     if parts is None or not parts.scheme or not parts.netloc:
         return url.strip()
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
     host = (parts.hostname or "").lower().rstrip(".")
     try:
         port = parts.port

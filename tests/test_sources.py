@@ -60,8 +60,12 @@ def test_select_unknown_id():
         select(config, ["b"])
 
 
-@given(st.dictionaries(st.sampled_from(["id", "url", "allow", "feeds", "name", "x"]),
-                       st.one_of(st.text(max_size=10), st.integers(), st.lists(st.text(max_size=5)))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "url", "allow", "feeds", "name", "x"]),
+        st.one_of(st.text(max_size=10), st.integers(), st.lists(st.text(max_size=5))),
+    )
+)
 def test_validator_rejects_or_accepts_without_crashing(raw):
     try:
         parse_sources({"source": [raw]})

@@ -23,7 +23,9 @@ def writer(tmp_path):
 
 
 def page(url, source="s", redirects=(), fetched="2024-03-14T10:00:00+00:00"):
-    return FetchedPage(url=url, source_id=source, body=b"", fetched_at=fetched, redirect_urls=redirects)
+    return FetchedPage(
+        url=url, source_id=source, body=b"", fetched_at=fetched, redirect_urls=redirects
+    )
 
 
 def art(body="Pakistan's IT exports reached $3.2 billion in FY2023-24.", title="IT exports", **kw):
@@ -67,7 +69,9 @@ def test_variants_collapse_and_every_url_is_kept(writer):
     printed = store(
         writer, "https://news.example/a?print=1", art(canonical_url="https://news.example/a")
     )
-    moved = store(writer, "https://news.example/new-a", art(), redirects=("https://news.example/old-a",))
+    moved = store(
+        writer, "https://news.example/new-a", art(), redirects=("https://news.example/old-a",)
+    )
     assert printed.article_id == first.article_id
     assert moved.outcome is Outcome.DUPLICATE and moved.article_id == first.article_id
     urls = {r["url"]: r["via"] for r in writer.db["article_urls"].rows}
@@ -78,7 +82,10 @@ def test_variants_collapse_and_every_url_is_kept(writer):
 def test_same_body_in_another_source_is_kept_and_marked(writer):
     original = store(writer, "https://news.example/a", art())
     copy = store(
-        writer, "https://other.example/copy", art(title="Other headline"), source="t",
+        writer,
+        "https://other.example/copy",
+        art(title="Other headline"),
+        source="t",
         source_url="https://other.example/",
     )
     assert copy.outcome is Outcome.NEW
@@ -89,7 +96,9 @@ def test_same_body_in_another_source_is_kept_and_marked(writer):
 def test_false_canonical_claim_does_not_merge_distinct_articles(writer):
     a = store(writer, "https://news.example/a", art(canonical_url="https://news.example/a"))
     b = store(
-        writer, "https://news.example/b", art(body="A different story.", canonical_url="https://news.example/a")
+        writer,
+        "https://news.example/b",
+        art(body="A different story.", canonical_url="https://news.example/a"),
     )
     assert b.outcome is Outcome.NEW and b.article_id != a.article_id
     assert writer.db["articles"].count == 2

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.python.failure import Failure
@@ -64,8 +65,8 @@ class NewsSpider(Spider):
         config = select(config, settings.getlist("BROADSHEET_SOURCE_IDS"))
         spider = cls(
             config,
-            max_requests=settings.getint("BROADSHEET_MAX_REQUESTS_PER_SOURCE"),
-            max_links=settings.getint("BROADSHEET_MAX_LINKS_PER_PAGE"),
+            settings.getint("BROADSHEET_MAX_REQUESTS_PER_SOURCE"),
+            settings.getint("BROADSHEET_MAX_LINKS_PER_PAGE"),
             *args,
             **kwargs,
         )
@@ -97,7 +98,10 @@ class NewsSpider(Spider):
                 self._request(root, source.id, "robots", self.parse_robots),
                 self._request(source.url, source.id, "listing", self.parse_page, via="start"),
                 *(self._request(f, source.id, "feed", self.parse_feed) for f in source.feeds),
-                *(self._request(s, source.id, "sitemap", self.parse_sitemap) for s in source.sitemaps),
+                *(
+                    self._request(s, source.id, "sitemap", self.parse_sitemap)
+                    for s in source.sitemaps
+                ),
             ):
                 if request is not None:
                     yield request
@@ -116,11 +120,14 @@ class NewsSpider(Spider):
         scope = self.scopes[source_id]
         listed = robots_sitemaps(response.body, response.url) if response.status == 200 else []
         # On a shared host robots.txt lists every section's sitemaps: prefer ours.
-        chosen = [u for u in listed if scope.contains(u)] or listed or self._guess_sitemaps(source_id)
+        chosen = [u for u in listed if scope.contains(u)] or listed
+        guessed = not chosen
+        if guessed:
+            chosen = self._guess_sitemaps(source_id)
         if self.config.get(source_id).sitemaps:
             chosen = [u for u in chosen if u not in self.config.get(source_id).sitemaps]
         for url in chosen:
-            request = self._request(url, source_id, "sitemap", self.parse_sitemap)
+            request = self._request(url, source_id, "sitemap", self.parse_sitemap, optional=guessed)
             if request is not None:
                 yield request
 
@@ -167,7 +174,11 @@ class NewsSpider(Spider):
         hint = url_kind_hint(url)
         if hint in (PageKind.OTHER, PageKind.EMPTY):
             return None
-        role = "listing" if hint is PageKind.LISTING else ("entry" if via in ("feed", "sitemap") else "page")
+        role = (
+            "listing"
+            if hint is PageKind.LISTING
+            else ("entry" if via in ("feed", "sitemap") else "page")
+        )
         hints = {k: v for k, v in hints.items() if v}
         return self._request(url, source_id, role, self.parse_page, via=via, hints=hints)
 
@@ -201,7 +212,11 @@ class NewsSpider(Spider):
         scope = self.scopes[source_id]
         if response.meta.get("depth", 0) <= 1:
             triples = [
-                (link.attrib.get("rel", ""), link.attrib.get("type", ""), link.attrib.get("href", ""))
+                (
+                    link.attrib.get("rel", ""),
+                    link.attrib.get("type", ""),
+                    link.attrib.get("href", ""),
+                )
                 for link in response.xpath("//link[@rel][@href]")
             ]
             for url in feed_links(triples, response.url):
@@ -231,9 +246,17 @@ class NewsSpider(Spider):
         if role == "robots" and response is not None:
             # No robots.txt is normal; guess the usual sitemap places instead.
             for url in self._guess_sitemaps(source_id):
-                req = self._request(url, source_id, "sitemap", self.parse_sitemap)
+                req = self._request(url, source_id, "sitemap", self.parse_sitemap, optional=True)
                 if req is not None:
                     self.crawler.engine.crawl(req)
+            return
+        if response is None and failure.check(IgnoreRequest):
+            # Robots.txt refusals and similar policy skips are decisions, not failures.
+            self.logger.debug("skipped %s (%s)", request.url, reason)
+            self.crawler.stats.inc_value(_stat(source_id, "skipped"))
+            return
+        if request.meta.get("optional"):
+            self.logger.info("optional %s not found: %s (%s)", role, request.url, reason)
             return
         self.logger.warning("fetch failed: %s (%s, source %s)", request.url, reason, source_id)
         self.crawler.stats.inc_value(_stat(source_id, "errors"))

@@ -127,18 +127,44 @@ def _clean_all(raws: list[str]) -> list[str]:
     return _dedupe([name for raw in raws for name in clean_author(raw)])
 
 
-def find_authors(tree: HtmlElement, info: PageInfo) -> list[str]:
+def _is_organisation(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return bool(items) and all(
+        isinstance(i, dict)
+        and str(i.get("@type", "")).lower() in ("organization", "newsmediaorganization")
+        for i in items
+    )
+
+
+def find_authors(tree: HtmlElement, info: PageInfo, site_name: str = "") -> list[str]:
+    """JSON-LD, then meta tags, then byline elements. An author that is only the publishing
+    organisation (or names the site) is kept as a fallback while a person's byline is sought."""
+    ld_author = (info.article or {}).get("author")
     raws: list[str] = []
-    _ld_names((info.article or {}).get("author"), raws)
-    names = _clean_all(raws)
-    if names:
-        return names
+    _ld_names(ld_author, raws)
+    fallback = _clean_all(raws)
+    site_key = fold(site_name)
+    if (
+        fallback
+        and not _is_organisation(ld_author)
+        and not any(fold(n) == site_key for n in fallback)
+    ):
+        return fallback
     meta = info.all(
         "author", "article:author", "dc.creator", "dcterms.creator", "sailthru.author",
         "parsely-author", "byl", "twitter:creator:name", "cxenseparse:author",
     )  # fmt: skip
-    names = _clean_all(meta)
-    if names:
-        return names
-    byline = [clean_space(el.text_content()) for el in tree.xpath(_BYLINE_XPATH)]
-    return _clean_all([b for b in byline if b and len(b) < 200])
+    for names in (
+        _clean_all(meta),
+        _clean_all(
+            [
+                b
+                for el in tree.xpath(_BYLINE_XPATH)
+                if (b := clean_space(el.text_content())) and len(b) < 200
+            ]
+        ),
+    ):
+        people = [n for n in names if fold(n) != site_key]
+        if people:
+            return people
+    return fallback

@@ -6,6 +6,7 @@ import re
 
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
+from trafilatura.settings import Extractor
 
 from pipelines.extraction.text import clean_space, fold
 
@@ -43,21 +44,22 @@ _BOILERPLATE = re.compile(
     r")$",
     re.IGNORECASE,
 )
-_COMMENT_PROMPT = re.compile(r"\bcomments?\b", re.IGNORECASE)
+# Built once: trafilatura reads but never mutates its options (a recall retry copies them), and
+# building them per call re-reads the config. No URL: it only resolves links/images, both off.
+_PRECISION = Extractor(
+    output_format="python", fast=True, precision=True, comments=False, tables=True
+)
+_BALANCED = Extractor(output_format="python", fast=True, comments=False, tables=True)
+# favor_precision drops more boilerplate, but on a few templates it keeps only a stub; a short
+# result is re-run in balanced mode and replaced when that finds much more text
+_SHORT_BODY_CHARS = 1000
+_RETRY_GAIN = 2.0
 
 
-def _run_trafilatura(tree: HtmlElement, url: str, precision: bool) -> str:
+def _run_trafilatura(tree: HtmlElement, options: Extractor) -> str:
     # trafilatura copies an lxml tree it is given (core.bare_extraction), so ours stays intact
     try:
-        doc = bare_extraction(
-            tree,
-            url=url or None,
-            fast=True,
-            favor_precision=precision,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-        )
+        doc = bare_extraction(tree, options=options)
     except Exception:  # noqa: BLE001 - one odd page must not stop a crawl
         return ""
     text = getattr(doc, "text", None) if doc is not None else None
@@ -71,30 +73,29 @@ def is_boilerplate_line(line: str) -> bool:
 
 
 def clean_body(text: str, title: str = "", drop: tuple[str, ...] = ()) -> str:
-    """Filter boilerplate lines, a repeated headline and exact repeats; paragraphs by blank lines."""
+    """Filter boilerplate lines and a repeated headline; paragraphs separated by blank lines.
+
+    Repeated paragraphs are kept: pages do repeat text (recipes, Q&A), and the reference bodies
+    keep those repeats too.
+    """
     title_key = fold(title)
-    drop_keys = {fold(d) for d in drop if d}
-    seen: set[str] = set()
+    drop_lines = {clean_space(d) for d in drop if d}
     kept: list[str] = []
     for raw in text.split("\n"):
         line = clean_space(raw)
-        if not line:
+        if not line or line in drop_lines or is_boilerplate_line(line):
             continue
-        key = fold(line)
-        if not key or (not kept and key == title_key):
+        if not kept and title_key and fold(line) == title_key:
             continue
-        if key in drop_keys or is_boilerplate_line(line):
-            continue
-        if len(key) > 30 and key in seen:  # captions and pull quotes repeated verbatim
-            continue
-        seen.add(key)
         kept.append(line)
-    # trailing short lines after the last sentence are usually widget leftovers
-    while kept and len(kept[-1]) < 25 and not kept[-1].endswith((".", "!", "?", "”", '"')):
-        kept.pop()
     return "\n\n".join(kept)[:MAX_BODY_CHARS]
 
 
-def extract_body_text(tree: HtmlElement, url: str, precision: bool = True) -> str:
+def extract_body_text(tree: HtmlElement) -> str:
     """Raw trafilatura text, one block per line (not yet filtered)."""
-    return _run_trafilatura(tree, url, precision)
+    text = _run_trafilatura(tree, _PRECISION)
+    if len(text) < _SHORT_BODY_CHARS:
+        fuller = _run_trafilatura(tree, _BALANCED)
+        if len(fuller) > _RETRY_GAIN * len(text):
+            return fuller
+    return text

@@ -9,8 +9,13 @@ from pipelines.extraction.text import clean_space
 MAX_COMMENTS = 200
 MAX_COMMENT_CHARS = 5_000
 
+# substrings of the raw HTML that any section matched below contains: a cheap gate before XPath
+SECTION_MARKERS = (
+    'id="comments"', "id='comments'", "comment-list", "commentlist", "comments-area",
+    "comments-section", "comment-section", "comments-list", "disqus_thread",
+)  # fmt: skip
 _SECTION_XPATH = (
-    "//*[@id='comments' or @id='disqus_thread' or @id='comment-section' or @id='respond-comments'"
+    "//*[@id='comments' or @id='disqus_thread' or @id='comment-section'"
     " or contains(@class,'comment-list') or contains(@class,'commentlist')"
     " or contains(@class,'comments-area') or contains(@class,'comments-section')"
     " or contains(@class,'comment-section') or contains(@class,'comments-list')]"
@@ -36,7 +41,9 @@ def _text(el: HtmlElement) -> str:
     return clean_space(" ".join(parts))
 
 
-def find_comments(tree: HtmlElement) -> list[str]:
+def find_comments(tree: HtmlElement, html_text: str) -> list[str]:
+    if not any(marker in html_text for marker in SECTION_MARKERS):
+        return []
     sections = tree.xpath(_SECTION_XPATH)
     if not sections:
         return []

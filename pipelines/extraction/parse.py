@@ -10,7 +10,7 @@ from lxml.html import HtmlElement
 MAX_INPUT_CHARS = 4_000_000  # pages beyond this are truncated: no article needs more, parsing does
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-# lxml refuses control characters in str input; they never carry meaning in HTML text
+# control characters/lone surrogates can leave lxml with an empty tree; they never carry meaning
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
@@ -50,8 +50,10 @@ def _parse(text: str) -> HtmlElement | None:
         return None
 
 
-def parse_html(html: bytes | str, encoding: str | None = None) -> HtmlElement | None:
-    """Return the document root, or None when there is nothing to parse."""
+def parse_document(
+    html: bytes | str, encoding: str | None = None
+) -> tuple[HtmlElement | None, str]:
+    """Return the document root (None when there is nothing to parse) and the decoded text."""
     text = decode_html(html, encoding)[:MAX_INPUT_CHARS]
     if text[:200].lstrip()[:5].lower() == "<?xml":
         # lxml refuses str input that declares an encoding
@@ -61,5 +63,9 @@ def parse_html(html: bytes | str, encoding: str | None = None) -> HtmlElement | 
         # rare: retry without control characters/surrogates rather than scanning every page
         tree = _parse(_CONTROL.sub("", text))
     if tree is None or not len(tree):
-        return None
-    return tree
+        return None, text
+    return tree, text
+
+
+def parse_html(html: bytes | str, encoding: str | None = None) -> HtmlElement | None:
+    return parse_document(html, encoding)[0]

@@ -28,11 +28,12 @@ _ORIGINAL_SOURCE = (
     ),
     re.compile(r"^\s*(?:source|quelle|fuente|fonte|via)\s*:\s*" + _NAME + _END, re.IGNORECASE),
 )
+# raw-HTML substrings that the paywall XPath below needs: a cheap gate before running it
+_PAYWALL_MARKERS = ("paywall", "subscriber-only", "premium-content", "meteredContent", "regwall")
 _PAYWALL_XPATH = (
     "//*[contains(@class,'paywall') or contains(@id,'paywall')"
     " or contains(@class,'subscriber-only') or contains(@class,'premium-content')"
-    " or contains(@class,'meteredContent') or contains(@class,'article-locked')"
-    " or contains(@class,'regwall') or @data-paywall]"
+    " or contains(@class,'meteredContent') or contains(@class,'regwall') or @data-paywall]"
 )
 _PAYWALL_TEXT = re.compile(
     r"(?:subscribe|log ?in|sign in|become a (?:member|subscriber))\s+to\s+(?:continue|keep|read)"
@@ -64,7 +65,7 @@ def _false(value: object) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
-def find_paywall(tree: HtmlElement, info: PageInfo, raw_body: str) -> bool:
+def find_paywall(tree: HtmlElement, info: PageInfo, raw_body: str, html_text: str) -> bool:
     for obj in (info.article, info.webpage):
         if obj and _false(obj.get("isAccessibleForFree")):
             return True
@@ -77,6 +78,6 @@ def find_paywall(tree: HtmlElement, info: PageInfo, raw_body: str) -> bool:
         return True
     if _false(info.first("isaccessibleforfree")):
         return True
-    if tree.xpath(_PAYWALL_XPATH):
+    if any(m in html_text for m in _PAYWALL_MARKERS) and tree.xpath(_PAYWALL_XPATH):
         return True
     return bool(_PAYWALL_TEXT.search(raw_body[-3000:]))

@@ -74,30 +74,23 @@ def _h1_texts(tree: HtmlElement) -> list[str]:
 
 
 def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> str:
+    """og:title, then the JSON-LD headline, then the h1, then <title>; site names stripped.
+
+    Measured on the metadata dev set, the publisher-declared headline matches the reference
+    more often than the h1 (which more often carries kickers or a differently edited line);
+    the h1 is used when the declared titles are missing or only name the site.
+    """
     site_names = [n for n in (site_name, info.first("application-name"), *host_labels(url)) if n]
-    refs = [
-        r
-        for r in (
-            ld_text((info.article or {}).get("headline")),
-            info.first("og:title", "twitter:title"),
-            info.title_tag,
-        )
-        if r
-    ]
-    cleaned_refs = [strip_site_name(r, site_names) for r in refs]
-    best, best_score = "", 0.0
+    declared = (
+        info.first("og:title"),
+        ld_text((info.article or {}).get("headline")),
+        info.first("twitter:title"),
+    )
+    for raw in declared:
+        cleaned = strip_site_name(raw, site_names) if raw else ""
+        if cleaned and not _is_site_part(cleaned, site_names):
+            return cleaned[:MAX_TITLE_CHARS]
     for h1 in _h1_texts(tree):
-        if _is_site_part(h1, site_names):
-            continue  # a logo/site-name h1
-        for ref in cleaned_refs:
-            # both directions: the h1 must be mostly in the ref and cover most of it
-            score = min(_overlap(h1, ref), _overlap(ref, h1) + 0.25)
-            if score > best_score:
-                best, best_score = h1, score
-    if best and best_score >= 0.6:
-        return best[:MAX_TITLE_CHARS]
-    for ref in cleaned_refs:
-        if ref:
-            return ref[:MAX_TITLE_CHARS]
-    h1s = _h1_texts(tree)
-    return h1s[0][:MAX_TITLE_CHARS] if h1s else ""
+        if not _is_site_part(h1, site_names):
+            return h1[:MAX_TITLE_CHARS]
+    return strip_site_name(info.title_tag, site_names)[:MAX_TITLE_CHARS]

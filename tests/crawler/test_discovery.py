@@ -7,8 +7,13 @@ BASE = "http://127.0.0.1:8000/"
 
 
 def test_robots_sitemap_lines():
-    body = b"User-agent: *\nDisallow: /private/\nSitemap: /sitemap.xml\nsitemap: http://x.test/s.xml\n"
-    assert robots_sitemaps(body, BASE) == ["http://127.0.0.1:8000/sitemap.xml", "http://x.test/s.xml"]
+    body = (
+        b"User-agent: *\nDisallow: /private/\nSitemap: /sitemap.xml\nsitemap: http://x.test/s.xml\n"
+    )
+    assert robots_sitemaps(body, BASE) == [
+        "http://127.0.0.1:8000/sitemap.xml",
+        "http://x.test/s.xml",
+    ]
 
 
 def test_sitemap_index_and_news_dates():
@@ -54,10 +59,14 @@ def test_entity_bomb_and_external_entity_expand_to_nothing(tmp_path):
     ).encode()
     parsed = parse_sitemap(xxe, BASE)
     assert parsed is None or all("TOPSECRET" not in e.url for e in parsed.entries)
-    lol = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' + "".join(
-        f'<!ENTITY {c} "&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};">'
-        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
-    ) + ']><rss><channel><item><link>&i;</link></item></channel></rss>'
+    lol = (
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(
+            f'<!ENTITY {c} "&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};&{p};">'
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        + "]><rss><channel><item><link>&i;</link></item></channel></rss>"
+    )
     entries = parse_feed(lol.encode(), BASE)
     assert entries is None or all(len(e.url) < 10_000 for e in entries)
 

@@ -61,6 +61,11 @@ def cli() -> None:
     "--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable)."
 )
 @click.option(
+    "--contact",
+    envvar="BROADSHEET_CONTACT",
+    help="URL or e-mail put in the User-Agent so site owners can reach you (env BROADSHEET_CONTACT).",
+)
+@click.option(
     "--set",
     "settings",
     multiple=True,
@@ -68,7 +73,11 @@ def cli() -> None:
     help="Override a Scrapy setting, e.g. --set DOWNLOAD_DELAY=0 (repeatable).",
 )
 def crawl(
-    sources_path: Path, db_path: Path, source_ids: tuple[str, ...], settings: tuple[str, ...]
+    sources_path: Path,
+    db_path: Path,
+    source_ids: tuple[str, ...],
+    contact: str | None,
+    settings: tuple[str, ...],
 ) -> None:
     """Crawl the sources into the archive.
 
@@ -82,7 +91,10 @@ def crawl(
         raise click.ClickException(str(exc)) from exc
     from crawler.run import run_crawl
 
-    runs = run_crawl(sources_path, db_path, source_ids, _parse_set(settings))
+    overrides = _parse_set(settings)
+    if contact:
+        overrides["BROADSHEET_CONTACT"] = contact
+    runs = run_crawl(sources_path, db_path, source_ids, overrides)
     if not runs:
         raise click.ClickException("the crawl did not start; see the log above")
     _print_runs(runs)

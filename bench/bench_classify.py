@@ -97,6 +97,51 @@ def _run(
     )
 
 
+def _demo_pages(shared_host: bool) -> list[tuple[str, str, str, str]]:
+    """(expected kind, label, url, html) for every page kind of the bundled demo outlets."""
+    from demo_sites.catalog import non_article_paths, outlets
+    from demo_sites.site import Site
+
+    out = []
+    for outlet in outlets():
+        base = f"http://127.0.0.1:8001/{outlet.id}" if shared_host else "http://127.0.0.1:8001"
+        site = Site(outlet, base)
+        wanted = [("article", "article", a.path) for a in site.articles]
+        wanted += [("article", "amp", a.amp_path) for a in site.articles if a.amp_path]
+        for group, paths in non_article_paths(outlet).items():
+            if group in {"home", "section", "tag", "author"}:
+                wanted += [("listing", group, path) for path in paths]
+            elif group in {"about", "contact"}:
+                wanted += [("other", group, path) for path in paths]
+        for expect, label, path in wanted:
+            response = site.handle(path)
+            if response.status == 200 and "html" in response.content_type:
+                body = response.body
+                html = body.decode() if isinstance(body, bytes) else body
+                out.append((expect, f"{outlet.id}:{label}", site.abs(path), html))
+    return out
+
+
+def _run_demo(extractor: str, show: bool) -> None:
+    for shared_host in (False, True):
+        pages = _demo_pages(shared_host)
+        right: Counter[str] = Counter()
+        total: Counter[str] = Counter()
+        for expect, label, url, html in pages:
+            extracted = build_extracted(html, url, extractor)
+            kind, reason = classify_page(lxml.html.fromstring(html), url, extracted)
+            group = label.split(":")[1]
+            total[group] += 1
+            # LISTING vs OTHER confusions are harmless; storing or dropping articles is not.
+            ok = (kind.value == "article") == (expect == "article")
+            right[group] += ok
+            if show and not ok:
+                print(f"  MISS {label:18} {kind.value:8} {url}\n      {reason}")
+        mode = "shared host (/<outlet>/ prefix)" if shared_host else "one host per outlet"
+        summary = ", ".join(f"{g} {right[g]}/{total[g]}" for g in sorted(total))
+        print(f"demo sites, {mode}: {summary}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--show-misses", action="store_true")
@@ -106,6 +151,7 @@ def main() -> None:
         default="project",
         help="where Extracted comes from (project falls back to trafilatura while missing)",
     )
+    parser.add_argument("--demo", action="store_true", help="also score the demo_sites pages")
     args = parser.parse_args()
     logging.getLogger("pipelines").setLevel(logging.CRITICAL)
     everything: list[tuple[str, str, str]] = []
@@ -116,6 +162,8 @@ def main() -> None:
         _run(pages, args.show_misses, args.extractor)
     print(f"all ({len(everything)} pages):")
     _run(everything, show=False, extractor=args.extractor)
+    if args.demo:
+        _run_demo(args.extractor, args.show_misses)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.spiders.news import NewsSpider
@@ -32,9 +33,13 @@ class SourceRun:
     errors: int
 
 
+def user_agent(contact: str) -> str:
+    return f"Broadsheet/0.1 (research news archive; +{contact})"
+
+
 def crawl_settings(
     sources: Path, db: Path, source_ids: tuple[str, ...], overrides: dict[str, Any]
-) -> dict[str, Any]:
+) -> Settings:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     settings.set("BROADSHEET_SOURCES", str(sources), priority="cmdline")
@@ -42,6 +47,8 @@ def crawl_settings(
     settings.set("BROADSHEET_SOURCE_IDS", list(source_ids), priority="cmdline")
     for key, value in overrides.items():
         settings.set(key, value, priority="cmdline")
+    if "USER_AGENT" not in overrides:
+        settings.set("USER_AGENT", user_agent(settings["BROADSHEET_CONTACT"]), priority="cmdline")
     return settings
 
 

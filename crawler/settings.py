@@ -6,10 +6,11 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- Politeness -------------------------------------------------------------------------------
-# Operators should put a real contact in BROADSHEET_CONTACT (a URL or e-mail) so that site owners
-# can reach them; it is appended to the User-Agent.
+# Operators should give a real contact (`broadsheet crawl --contact URL-or-email`) so that site
+# owners can reach them; crawler.run.user_agent() builds the User-Agent from it.
 BROADSHEET_CONTACT = "https://github.com/broadsheet-archive/broadsheet"
 USER_AGENT = f"Broadsheet/0.1 (research news archive; +{BROADSHEET_CONTACT})"
+LOGSTATS_INTERVAL = 30.0
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

@@ -43,6 +43,7 @@ _HEADINGS = ("h1", "h2", "h3", "h4")
 # Score at or above which a page is an article. Weights below are in the same unit.
 _ARTICLE_THRESHOLD = 1.0
 _EMPTY_WORDS = 40
+_LEVELS = 4  # how far above a paragraph its text block may be (BBC-style wrappers need 4)
 
 
 def _words(text: str) -> int:
@@ -175,16 +176,21 @@ def _best_block(groups: dict[lxml.html.HtmlElement, _Block]) -> tuple[Any, _Bloc
     return best_el, best
 
 
-def _teasers_in(block_el: lxml.html.HtmlElement, teaser_els: set[Any]) -> int:
-    """Teaser headings inside ``block_el``, except cards nested in a paragraph of its prose."""
+def _teasers_in(block_el: lxml.html.HtmlElement, teasers: list[Any], max_depth: int) -> int:
+    """Teaser headings at most ``max_depth`` levels inside ``block_el``.
+
+    Deeper ones sit in a box beside the prose; ones inside a <p> are cards embedded in it.
+    """
     count = 0
-    for h in block_el.iter(*_HEADINGS):
-        if h not in teaser_els:
-            continue
+    for h in teasers:
         parent = h.getparent()
-        while parent is not None and parent is not block_el and parent.tag != "p":
+        for _ in range(max_depth):
+            if parent is None or parent.tag == "p":
+                break
+            if parent is block_el:
+                count += 1
+                break
             parent = parent.getparent()
-        count += parent is block_el
     return count
 
 
@@ -197,8 +203,8 @@ def _br_block(el: lxml.html.HtmlElement) -> _Block:
 
 def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
     page = _Page()
-    parents: dict[lxml.html.HtmlElement, _Block] = {}
-    grandparents: dict[lxml.html.HtmlElement, _Block] = {}
+    # levels[k] maps each element k+1 levels above a paragraph to the paragraphs under it.
+    levels: list[dict[lxml.html.HtmlElement, _Block]] = [{} for _ in range(_LEVELS)]
     br_parents: dict[lxml.html.HtmlElement, int] = {}
     for el in tree.iter("meta", "link", "script", "article", "p", "br", *_HEADINGS):
         tag = el.tag
@@ -212,18 +218,17 @@ def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
                 continue  # a card whose whole body is one link is a teaser, not prose
             link_words = sum(_words(a.text_content()) for a in el.iter("a"))
             page.p_words += words
-            parent = el.getparent()
-            if parent is None:
-                continue
-            for groups, key in ((parents, parent), (grandparents, parent.getparent())):
+            key = el.getparent()
+            for groups in levels:
                 if key is None:
-                    continue
+                    break
                 block = groups.get(key)
                 if block is None:
                     block = groups[key] = _Block()
                 block.words += words
                 block.link_words += link_words
                 block.paragraphs += 1
+                key = key.getparent()
         elif tag in _HEADINGS:
             text = " ".join(el.text_content().split())
             if tag == "h1":
@@ -253,32 +258,34 @@ def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
     if len(own_path) > 1:
         for href in [h for h in page.teasers if h.split("?", 1)[0].rstrip("/").endswith(own_path)]:
             del page.teasers[href]
-    teaser_els = set(page.teasers.values())
-    # The main block is the parent with the most non-link paragraph text; a grandparent wins
-    # when paragraphs are wrapped one per div, unless it is a list of teasers.
+    teaser_els = list(page.teasers.values())
     for el, n_br in br_parents.items():
         if n_br >= 3:  # a div of <br>-separated text runs counts as a block of paragraphs
             block = _br_block(el)
             if block.paragraphs >= 2:
-                parents[el] = block
-    p_el, p_block = _best_block(parents)
-    g_el, g_block = _best_block(grandparents)
-    main_el, main = p_el, p_block
-    if g_el is not None and g_block.words - g_block.link_words > 1.3 * (
-        p_block.words - p_block.link_words
-    ):
-        if _teasers_in(g_el, teaser_els) < 3:
-            main_el, main = g_el, g_block
+                levels[0][el] = block
+    # The main block is the element with the most non-link paragraph text right above the
+    # paragraphs; a higher ancestor wins when it holds clearly more (one <p> per wrapper div),
+    # unless its extra text comes from a list of teasers.
+    main_el: Any = None
+    main = _Block()
+    for depth, groups in enumerate(levels, start=1):
+        el, block = _best_block(groups)
+        if el is None or block.words - block.link_words <= 1.3 * (main.words - main.link_words):
+            continue
+        n_teasers = _teasers_in(el, teaser_els, depth + 2)
+        if n_teasers >= 3 and block.paragraphs <= 2.5 * n_teasers:
+            if main_el is None:
+                # Excerpts under linked headings: a teaser list, whatever its length.
+                main_el, main, page.main_teasers = el, block, n_teasers
+            break
+        main_el, main, page.main_teasers = el, block, 0
     if main_el is not None:
-        page.main_teasers = _teasers_in(main_el, teaser_els)
         page.main_words = main.words - main.link_words
         page.main_paragraphs = main.paragraphs
         page.main_link_density = main.link_words / max(main.words, 1)
-        if page.main_teasers >= 3 and main.paragraphs <= 2 * page.main_teasers:
-            # About one excerpt per linked heading: a teaser list, whatever its length.
+        if page.main_teasers:
             page.main_words //= page.main_teasers
-        else:
-            page.main_teasers = 0
     return page
 
 

@@ -27,7 +27,7 @@ from pipelines.extraction.fields import (
 )
 from pipelines.extraction.language import find_language
 from pipelines.extraction.page import collect_page_info
-from pipelines.extraction.parse import parse_document
+from pipelines.extraction.parse import parse_html
 from pipelines.extraction.source import find_original_source, find_paywall
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
@@ -46,13 +46,13 @@ def extract_page(
 ) -> Extracted:
     """Parse ``html`` once and fill every field of ``Extracted`` from that tree."""
     try:
-        tree, html_text = parse_document(html, encoding)
+        tree = parse_html(html, encoding)
     except Exception as err:  # noqa: BLE001 - arbitrary bytes must not stop a crawl
         return Extracted(kind=PageKind.EMPTY, kind_reason=f"unparseable: {type(err).__name__}")
     if tree is None:
         return Extracted(kind=PageKind.EMPTY, kind_reason="no HTML content")
     try:
-        extracted = _extract_fields(tree, html_text, url, hints or {})
+        extracted = _extract_fields(tree, url, hints or {})
     except Exception as err:
         LOGGER.exception("extraction failed for %s", url)
         return Extracted(kind=PageKind.EMPTY, kind_reason=f"extraction error: {type(err).__name__}")
@@ -60,9 +60,7 @@ def extract_page(
     return extracted
 
 
-def _extract_fields(
-    tree: HtmlElement, html_text: str, url: str, hints: dict[str, str]
-) -> Extracted:
+def _extract_fields(tree: HtmlElement, url: str, hints: dict[str, str]) -> Extracted:
     info = collect_page_info(tree)
     site_name = find_site_name(info)
     title = find_title(tree, info, url, site_name)
@@ -89,8 +87,8 @@ def _extract_fields(
         tags=find_tags(info),
         section=find_section(info),
         original_source=original_source,
-        is_paywalled=find_paywall(tree, info, raw_body, html_text),
-        comments=find_comments(tree, html_text),
+        is_paywalled=find_paywall(tree, info, raw_body),
+        comments=find_comments(tree, info.attrs),
     )
 
 

@@ -13,10 +13,11 @@ from pipelines.extraction.text import clean_space, fold
 MAX_BODY_CHARS = 500_000
 _MAX_FILTERED_LINE = 220  # boilerplate prompts are short; long lines are always kept
 
-# Reader prompts and navigation that trafilatura sometimes leaves in: each pattern describes a
-# kind of boilerplate line (whole-line match), never the text of one site.
+# Reader prompts and navigation that trafilatura sometimes leaves in. Each pattern describes a
+# kind of boilerplate line, never the text of one site. Anchored patterns must cover the whole
+# line; prompt patterns may sit anywhere in a short line.
 _BOILERPLATE = re.compile(
-    r"^(?:"
+    r"(?:"
     # share / social widgets
     r"(?:share|tweet|email|print|pin|save)(?: (?:this|the) (?:article|story|post|page))?"
     r"(?: (?:on|via|to) \w+)?[.!:]?"
@@ -28,20 +29,23 @@ _BOILERPLATE = re.compile(
     r"|recommended(?: \w+)?|you (?:may|might) also (?:like|be interested in)|more on this"
     r"|most (?:read|popular)|trending(?: now)?|don'?t miss|watch|listen|further reading)"
     r"\s*(?:[:>»|–—-].*)?"
-    # newsletter and subscription prompts
-    r"|.*\b(?:sign up|subscribe|register)\b.*\b(?:newsletter|inbox|updates|alerts|digest)\b.*"
-    r"|.*\bnewsletter\b.*\b(?:sign up|subscribe|inbox|delivered)\b.*"
     r"|get (?:the|our) .*(?:newsletter|delivered to your inbox).*"
-    # comment prompts
-    r"|.*\b(?:leave|post|add|write|share) (?:a|your) (?:comment|reply|views|thoughts|opinion)\b.*"
-    r"|.*\b(?:in|to) the comments?(?: section| bar| box| below)?\b.*[?!.]?"
-    r"|(?:\d+ )?comments?|no comments(?: yet)?\.?|comments are closed\.?|join the (?:conversation|discussion).*"
+    # comment counters and closed threads
+    r"|(?:\d+ )?comments?|no comments(?: yet)?\.?|comments are closed\.?"
+    r"|join the (?:conversation|discussion).*"
     # ad and promo markers
     r"|advertisement|sponsored(?: content)?|featured content\W*|promoted(?: content)?"
     r"|(?:story|article) continues (?:below|after).*|continue reading(?: below)?\W*"
     # copyright footers
     r"|(?:©|copyright|\(c\))\s*(?:\d{4}|[A-Z]).{0,150}|all rights reserved\.?"
-    r")$",
+    r")",
+    re.IGNORECASE,
+)
+_PROMPT = re.compile(
+    r"\b(?:sign up|subscribe|register)\b.*\b(?:newsletter|inbox|updates|alerts|digest)\b"
+    r"|\bnewsletter\b.*\b(?:sign up|subscribe|inbox|delivered)\b"
+    r"|\b(?:leave|post|add|write|share) (?:a|your) (?:comment|reply|views|thoughts|opinion)\b"
+    r"|\b(?:in|to) the comments?\b",
     re.IGNORECASE,
 )
 # Built once: trafilatura reads but never mutates its options (a recall retry copies them), and
@@ -69,7 +73,7 @@ def _run_trafilatura(tree: HtmlElement, options: Extractor) -> str:
 def is_boilerplate_line(line: str) -> bool:
     if len(line) > _MAX_FILTERED_LINE:
         return False
-    return bool(_BOILERPLATE.match(line))
+    return bool(_BOILERPLATE.fullmatch(line) or _PROMPT.search(line))
 
 
 def clean_body(text: str, title: str = "", drop: tuple[str, ...] = ()) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml.html import HtmlElement
 
 from pipelines.extraction.text import clean_space
@@ -9,11 +11,11 @@ from pipelines.extraction.text import clean_space
 MAX_COMMENTS = 200
 MAX_COMMENT_CHARS = 5_000
 
-# substrings of the raw HTML that any section matched below contains: a cheap gate before XPath
-SECTION_MARKERS = (
-    'id="comments"', "id='comments'", "comment-list", "commentlist", "comments-area",
-    "comments-section", "comment-section", "comments-list", "disqus_thread",
-)  # fmt: skip
+# what any section matched by the XPath below has in its class/id (tested on PageInfo.attrs)
+_SECTION_GATE = re.compile(
+    r"(?:^|\s)(?:comments|disqus_thread|comment-section)(?:\s|$)"
+    r"|comment-?list|comments-(?:area|section|list)"
+)
 _SECTION_XPATH = (
     "//*[@id='comments' or @id='disqus_thread' or @id='comment-section'"
     " or contains(@class,'comment-list') or contains(@class,'commentlist')"
@@ -41,8 +43,9 @@ def _text(el: HtmlElement) -> str:
     return clean_space(" ".join(parts))
 
 
-def find_comments(tree: HtmlElement, html_text: str) -> list[str]:
-    if not any(marker in html_text for marker in SECTION_MARKERS):
+def find_comments(tree: HtmlElement, attrs: str) -> list[str]:
+    """Comment texts; ``attrs`` is ``PageInfo.attrs``, a cheap gate before the XPath."""
+    if not _SECTION_GATE.search(attrs):
         return []
     sections = tree.xpath(_SECTION_XPATH)
     if not sections:

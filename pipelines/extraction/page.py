@@ -20,6 +20,7 @@ _ARTICLE_TYPES = frozenset(
     }
 )  # fmt: skip
 _SVG_TAGS = frozenset({"svg", "g", "symbol", "a"})
+_ATTRS_XPATH = "//@class | //@id"
 _PAGE_TYPES = frozenset({"webpage", "itempage", "medicalwebpage"})
 _CDATA = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
 
@@ -35,6 +36,9 @@ class PageInfo:
     jsonld: list[dict[str, Any]] = field(default_factory=list)  # every typed object, flattened
     article: dict[str, Any] | None = None  # the main Article-like JSON-LD object, if any
     webpage: dict[str, Any] | None = None
+    # every class and id value on the page, space-joined: lets steps test cheaply whether a
+    # costly XPath (comment sections, paywall boxes) can match at all
+    attrs: str = ""
 
     def first(self, *keys: str) -> str:
         """First non-empty meta value among ``keys`` (in the order given)."""
@@ -124,6 +128,7 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
         data = _load_json(text)
         if data is not None:
             _flatten(data, info.jsonld)
+    info.attrs = " ".join(tree.xpath(_ATTRS_XPATH))
     info.article = _pick(info.jsonld, _ARTICLE_TYPES)
     info.webpage = _pick(info.jsonld, _PAGE_TYPES)
     return info

@@ -28,12 +28,12 @@ _ORIGINAL_SOURCE = (
     ),
     re.compile(r"^\s*(?:source|quelle|fuente|fonte|via)\s*:\s*" + _NAME + _END, re.IGNORECASE),
 )
-# raw-HTML substrings that the paywall XPath below needs: a cheap gate before running it
-_PAYWALL_MARKERS = ("paywall", "subscriber-only", "premium-content", "meteredContent", "regwall")
+# class/id substrings that the paywall XPath below needs: a cheap gate before running it
+_PAYWALL_MARKERS = ("paywall", "subscriber-only", "meteredContent")
 _PAYWALL_XPATH = (
     "//*[contains(@class,'paywall') or contains(@id,'paywall')"
-    " or contains(@class,'subscriber-only') or contains(@class,'premium-content')"
-    " or contains(@class,'meteredContent') or contains(@class,'regwall') or @data-paywall]"
+    " or contains(@class,'subscriber-only')"
+    " or contains(@class,'meteredContent')]"
 )
 _PAYWALL_TEXT = re.compile(
     r"(?:subscribe|log ?in|sign in|become a (?:member|subscriber))\s+to\s+(?:continue|keep|read)"
@@ -45,7 +45,8 @@ _PAYWALL_TEXT = re.compile(
 
 def find_original_source(lines: list[str], info: PageInfo) -> tuple[str, str]:
     """(X, the line it came from) for "originally published in X" / "Source: X" lines."""
-    for line in lines:
+    # attributions sit at the top or the bottom of a story
+    for line in (*lines[:3], *lines[-10:]):
         if len(line) > 400:
             continue
         for pattern in _ORIGINAL_SOURCE:
@@ -65,7 +66,7 @@ def _false(value: object) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
-def find_paywall(tree: HtmlElement, info: PageInfo, raw_body: str, html_text: str) -> bool:
+def find_paywall(tree: HtmlElement, info: PageInfo, raw_body: str) -> bool:
     for obj in (info.article, info.webpage):
         if obj and _false(obj.get("isAccessibleForFree")):
             return True
@@ -78,6 +79,6 @@ def find_paywall(tree: HtmlElement, info: PageInfo, raw_body: str, html_text: st
         return True
     if _false(info.first("isaccessibleforfree")):
         return True
-    if any(m in html_text for m in _PAYWALL_MARKERS) and tree.xpath(_PAYWALL_XPATH):
+    if any(m in info.attrs for m in _PAYWALL_MARKERS) and tree.xpath(_PAYWALL_XPATH):
         return True
     return bool(_PAYWALL_TEXT.search(raw_body[-3000:]))

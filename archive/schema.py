@@ -1,11 +1,13 @@
 """The archive's SQLite schema, built only by migrations.
 
-Every change to the schema is a new migration function appended to ``build_migrations``; applied
-migrations are recorded in ``_sqlite_migrations`` so ``open_archive`` is safe to call on every start.
+Every change to the schema is a new migration function appended to ``MIGRATIONS`` (features may keep
+theirs in their own module and be listed here); applied migrations are recorded in
+``_sqlite_migrations``, so ``open_archive`` is safe to call on every start and upgrades old files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
@@ -128,9 +130,16 @@ def _m001_core(db: sqlite_utils.Database) -> None:
     db["crawl_runs"].create_index(["source", "started_at"])
 
 
+# (name, function) in the order they must run. Never reorder or rename an applied migration.
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
+    ("m001_core", _m001_core),
+)
+
+
 def build_migrations() -> Migrations:
     migrations = Migrations(MIGRATION_SET)
-    migrations(name="m001_core")(_m001_core)
+    for name, function in MIGRATIONS:
+        migrations(name=name)(function)
     return migrations
 
 

@@ -425,6 +425,8 @@ def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) ->
         score.add(0.5, f"{main}-word text block")
     elif main < 30:
         score.add(-1.5, f"main text block {main} words")
+        if body_words < 80:
+            score.add(-1.0, f"{body_words}-word body")
     if page.main_paragraphs >= 4 and page.main_link_density < 0.3:
         score.add(0.5, f"{page.main_paragraphs} paragraphs")
     if page.main_link_density >= 0.5 and page.main_paragraphs >= 3:

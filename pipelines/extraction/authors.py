@@ -49,7 +49,8 @@ _BYLINE_XPATH = (
     " | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
     " | //*[contains(@class,'byline') or contains(@class,'author-name')"
     " or contains(@class,'article-author') or contains(@class,'author__name')"
-    " or contains(@class,'authorName') or contains(@class,'byline__name')])"
+    " or contains(@class,'authorName') or contains(@class,'byline__name')"
+    " or contains(@class,'autor')])"
     "[position() <= 12]"
 )
 

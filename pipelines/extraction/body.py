@@ -36,6 +36,8 @@ _BOILERPLATE = re.compile(
     # ad and promo markers
     r"|advertisement|sponsored(?: content)?|featured content\W*|promoted(?: content)?"
     r"|(?:story|article) continues (?:below|after).*|continue reading(?: below)?\W*"
+    # datelines that repeat the publication date as a line of their own
+    r"|(?:published|posted|updated|last updated)(?: on)?:? .{0,40}\b(?:19|20)\d\d\b.{0,20}"
     # copyright footers
     r"|(?:©|copyright|\(c\))\s*(?:\d{4}|[A-Z]).{0,150}|all rights reserved\.?"
     r")",
@@ -45,7 +47,8 @@ _PROMPT = re.compile(
     r"\b(?:sign up|subscribe|register)\b.*\b(?:newsletter|inbox|updates|alerts|digest)\b"
     r"|\bnewsletter\b.*\b(?:sign up|subscribe|inbox|delivered)\b"
     r"|\b(?:leave|post|add|write|share) (?:a|your) (?:comment|reply|views|thoughts|opinion)\b"
-    r"|\b(?:in|to) the comments?\b",
+    r"|\b(?:in|to) the comments?\b"
+    r"|\b(?:subscribe|log ?in|sign in) to (?:continue|keep) reading\b|\balready a subscriber\b",
     re.IGNORECASE,
 )
 # Built once: trafilatura reads but never mutates its options (a recall retry copies them), and

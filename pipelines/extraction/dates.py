@@ -111,12 +111,12 @@ def normalize_date(raw: str | None) -> str:
     match = _ISO.search(raw)
     if match:
         return _from_match(match)
-    match = _COMPACT.match(raw)
-    if match:
-        return _from_match(match)
     if raw.isdigit() and len(raw) in (10, 13):  # unix epoch seconds or milliseconds
         seconds = int(raw) / (1000 if len(raw) == 13 else 1)
         return _from_datetime(datetime.fromtimestamp(seconds, UTC))
+    match = _COMPACT.match(raw)
+    if match:
+        return _from_match(match)
     match = _SLASHED.search(raw)
     if match:
         return _from_match(match)

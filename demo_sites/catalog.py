@@ -154,7 +154,8 @@ class Outlet:
     comments: tuple[tuple[str, str], ...]  # reader comment pool: (name, text)
     disallowed_page: tuple[str, tuple[str, ...]]  # (headline, paragraphs)
     pdf_lines: tuple[str, ...]
-    _articles: tuple[tuple[Article, Mapping[str, Any]], ...] = field(repr=False, default=())
+    _articles: tuple[tuple[Article, Mapping[str, Any]], ...] = field(
+        repr=False, compare=False, default=())  # (edition-1 article, its revisions by edition)
 
     def articles(self, edition: int = 1) -> list[Article]:
         """Articles visible in ``edition``, newest first."""

@@ -12,7 +12,7 @@ import threading
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from demo_sites import feeds
 from demo_sites.catalog import EDITIONS, outlets
@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not head and r.status != 304:
             self.wfile.write(r.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.app.verbose:
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
@@ -115,7 +115,7 @@ class DemoServer:
         self._threads: list[threading.Thread] = []
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> DemoServer:
+    def start(self) -> Self:
         if self._servers:
             return self
         try:
@@ -149,7 +149,7 @@ class DemoServer:
             thread.join(timeout=5)
         self._servers, self._threads = [], []
 
-    def __enter__(self) -> DemoServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

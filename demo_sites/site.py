@@ -128,7 +128,7 @@ class Site:
         outlet, traps = self.outlet, self.outlet.traps
         if path == "/":
             return self._html(self.theme.home(self))
-        if path == "/robots.txt":
+        if path == "/robots.txt" and not self.prefix:  # under a shared host only the root has one
             return Response(200, feeds.robots([self]).encode(), "text/plain; charset=utf-8")
         if path == outlet.paths.sitemap or path in outlet.paths.child_sitemaps:
             body, modified = feeds.sitemap(self, path)

@@ -54,6 +54,11 @@ def _words(text: str) -> int:
     return n
 
 
+def _median_paragraph_words(body: str) -> int:
+    sizes = sorted(_words(p) for p in body.split("\n\n") if p.strip())
+    return sizes[len(sizes) // 2] if sizes else 0
+
+
 @dataclass(slots=True)
 class _JsonLd:
     article_types: list[str] = field(default_factory=list)
@@ -432,7 +437,8 @@ def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) ->
     if page.main_link_density >= 0.5 and page.main_paragraphs >= 3:
         score.add(-1.5, f"link density {page.main_link_density:.2f}")
         listing_evidence += 1
-    prose_body = teasers < 6 or body_words >= 35 * body_paras  # not a run of short excerpts
+    # Prose has paragraphs of sentences; a listing's text is headlines and one-line excerpts.
+    prose_body = _median_paragraph_words(extracted.body) >= 15
     if body_words >= 150 and body_paras >= 3 and main < 60 and prose_body:
         # Prose the extractor found outside <p> (div/br templates).
         score.add(2.0 if main < 30 else 1.0, f"{body_words}-word body")

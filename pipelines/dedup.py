@@ -27,6 +27,18 @@ def content_hash(text: str) -> str:
     return hashlib.sha1(normalise_for_hash(text).encode("utf-8")).hexdigest()[:16]
 
 
+def bodies_agree(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Whether two bodies are the same article in different templates (AMP, print, mobile).
+
+    Word-set Jaccard: template differences (captions, a dropped teaser) leave it high, while two
+    different stories of one site share only common words and stay far below ``threshold``.
+    """
+    words_a, words_b = set(normalise_for_hash(a).split()), set(normalise_for_hash(b).split())
+    if not words_a or not words_b:
+        return words_a == words_b
+    return len(words_a & words_b) / len(words_a | words_b) >= threshold
+
+
 def trusted_canonical(page_url: str, canonical: str, source_url: str) -> str:
     """The page's canonical URL if it may define identity, else an empty string.
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 import sqlite_utils
 
-from .dedup import fallback_record, identity_key
+from .dedup import bodies_agree, fallback_record, identity_key
 from .models import ArticleRecord, Source
 
 
@@ -131,7 +131,7 @@ class ArchiveWriter:
             if (
                 existing is not None
                 and identity_key(existing["url"]) != identity_key(record.url)
-                and existing["content_hash"] != record.content_hash
+                and not bodies_agree(existing["body"] or "", record.extracted.body)
             ):
                 record = fallback_record(record)
                 existing = self._find(record.id)
@@ -148,6 +148,14 @@ class ArchiveWriter:
                 self._link_urls(record.id, record, "fetched")
                 self._write_comments(record.id, record.extracted.comments)
                 return StoreResult(Outcome.NEW, record.id)
+            fetched_key = identity_key(record.url)
+            if fetched_key != identity_key(existing["url"]) and fetched_key != identity_key(
+                record.canonical_url
+            ):
+                # A variant (AMP, print, mirror) of a stored article: remember its URL, but keep
+                # the content from the article's own page so templates do not flap as versions.
+                self._link_urls(record.id, record, "variant")
+                return StoreResult(Outcome.DUPLICATE, record.id)
             row = _article_row(record, self.extractor_version)
             changed = any(existing.get(f) != row.get(f) for f in CONTENT_FIELDS)
             self._link_urls(record.id, record, "fetched")

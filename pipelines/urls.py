@@ -37,7 +37,8 @@ VARIANT_PARAMS = frozenset(
 VARIANT_VALUES = frozenset({"", "1", "true", "yes", "print", "amp", "mobile", "printable"})
 
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
-_AMP_PATH = re.compile(r"(?:/amp/?$|^/amp(?=/)|\.amp(?=\.html?$|$)|/amp\.html$)", re.IGNORECASE)
+# An "amp" path segment anywhere (/amp/2024/x, /news/x/amp, /site/amp/story/x) or a ".amp" suffix.
+_AMP_PATH = re.compile(r"(?:/amp(?=/|$)|\.amp(?=\.html?$|$))", re.IGNORECASE)
 _PRINT_PATH = re.compile(r"/print/?$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

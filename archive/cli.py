@@ -118,7 +118,8 @@ def _print_runs(runs: list[Any]) -> None:
             str(r.articles_updated), str(r.articles_unchanged), str(r.articles_duplicate),
             str(r.pages_not_article), str(r.errors), r.finish_reason if r.status != "ok" else "",
         )  # fmt: skip
-    Console(stderr=True).print(table)
+    # Wide enough for every column when the output is a log file rather than a terminal.
+    Console(stderr=True, width=None if sys.stderr.isatty() else 132).print(table)
 
 
 def _read_html(path: Path) -> bytes:

@@ -3,8 +3,9 @@
 ``?utm_source=…``, ``?print=1``, ``/amp/`` and http/https variants of one article share an
 identity key (``pipelines.urls.identity_key``), so only the first of them is fetched. Discovery
 documents (robots.txt, sitemaps, feeds) are keyed per source, because sources that share a host
-each need to read them. Redirect hops are keyed on the exact URL: an http->https or
-trailing-slash redirect lands on the same identity and must not be dropped.
+each need to read them. Redirect hops are keyed on the exact URL: an http->https or trailing-slash
+hop lands on its own identity and must not be dropped, and a moved article is fetched through its
+old URL once more so that the old URL is recorded in ``article_urls``.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ DISCOVERY_ROLES = frozenset({"robots", "sitemap", "feed"})
 
 def request_key(request: Request) -> bytes:
     role = request.meta.get("role", "")
+    identity = identity_key(request.url)
     if request.meta.get("redirect_urls"):
         key = f"redirect|{request.url}"
     elif role in DISCOVERY_ROLES:
         key = f"{role}|{request.meta.get('source', '')}|{request.url}"
     else:
-        key = f"{request.method}|{identity_key(request.url)}"
+        key = f"{request.method}|{identity}"
     # 12 bytes keep collisions negligible while holding 100k URLs in a few MB.
     return hashlib.blake2b(key.encode("utf-8"), digest_size=12).digest()
 

@@ -438,7 +438,11 @@ def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) ->
         score.add(-1.5, f"link density {page.main_link_density:.2f}")
         listing_evidence += 1
     # Prose has paragraphs of sentences; a listing's text is headlines and one-line excerpts.
-    prose_body = _median_paragraph_words(extracted.body) >= 15
+    median_para = _median_paragraph_words(extracted.body)
+    prose_body = median_para >= 15
+    if body_paras >= 15 and median_para < 12 and main < 60:
+        score.add(-1.0, f"body is {body_paras} short lines")
+        listing_evidence += 1.5
     if body_words >= 150 and body_paras >= 3 and main < 60 and prose_body:
         # Prose the extractor found outside <p> (div/br templates).
         score.add(2.0 if main < 30 else 1.0, f"{body_words}-word body")

@@ -233,7 +233,7 @@ def _text_date(tree: HtmlElement, url: str) -> str:
             tree,
             url=url or None,
             original_date=True,
-            extensive_search=False,
+            extensive_search=True,
             outputformat="%Y-%m-%d",
         )
     except Exception:  # noqa: BLE001 - a heuristic fallback must never break extraction

@@ -85,3 +85,19 @@ def test_parsers_never_raise(body):
     parse_sitemap(body, BASE)
     parse_feed(body, BASE)
     robots_sitemaps(body, BASE)
+
+
+def test_dupefilter_keys_on_identity_but_lets_same_identity_redirects_through():
+    from scrapy import Request
+
+    from crawler.dupefilter import IdentityDupeFilter
+
+    df = IdentityDupeFilter()
+    assert not df.request_seen(Request("http://h.test/a?utm_source=x"))
+    assert df.request_seen(Request("https://www.h.test/a/?print=1"))
+    hop = Request("https://h.test/a", meta={"redirect_urls": ["http://h.test/a"]})
+    assert not df.request_seen(hop)
+    assert df.request_seen(hop)
+    # discovery documents are per source
+    assert not df.request_seen(Request("http://h.test/s.xml", meta={"role": "sitemap", "source": "x"}))
+    assert not df.request_seen(Request("http://h.test/s.xml", meta={"role": "sitemap", "source": "y"}))

@@ -130,9 +130,23 @@ def _m001_core(db: sqlite_utils.Database) -> None:
     db["crawl_runs"].create_index(["source", "started_at"])
 
 
+def _m005_incremental(db: sqlite_utils.Database) -> None:
+    """Validators and identity on ``pages``: the crawler's memory for incremental runs."""
+    from pipelines.urls import identity_key
+
+    pages = db["pages"]
+    pages.add_column("identity", str)
+    pages.add_column("etag", str)
+    pages.add_column("last_modified", str)
+    for url in [row[0] for row in db.execute("select url from pages").fetchall()]:
+        db.execute("update pages set identity = ? where url = ?", [identity_key(url), url])
+    pages.create_index(["identity"])
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
+    ("m005_incremental", _m005_incremental),
 )
 
 

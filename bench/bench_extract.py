@@ -70,7 +70,9 @@ def main() -> None:
     print(f"pages: {len(pages)}  rounds: {args.rounds}")
     print(f"extract_page (all fields)   median {ours_ms:6.2f} ms   mean {ours_mean:6.2f} ms")
     print(f"trafilatura fast (body)     median {traf_ms:6.2f} ms   mean {traf_mean:6.2f} ms")
-    print(f"ratio ours / trafilatura-fast: median {ours_ms / traf_ms:.3f}  mean {ours_mean / traf_mean:.3f}")
+    print(
+        f"ratio ours / trafilatura-fast: median {ours_ms / traf_ms:.3f}  mean {ours_mean / traf_mean:.3f}"
+    )
 
 
 if __name__ == "__main__":

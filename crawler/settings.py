@@ -49,6 +49,10 @@ BROADSHEET_DB = "data/broadsheet.db"
 BROADSHEET_EXTRACT_WORKERS = 2
 # Upper bound on requests scheduled per source and run: a hostile or endless site stops here.
 BROADSHEET_MAX_REQUESTS_PER_SOURCE = 5000
+# Fetch known pages again regardless of the re-check policy (pipelines/frontier.py).
+BROADSHEET_RECRAWL = False
+# ISO date: feed and sitemap entries dated before it are not followed ("" = no bound).
+BROADSHEET_SINCE = ""
 # Links taken from one page at most (a page with 100,000 links costs no more than this).
 BROADSHEET_MAX_LINKS_PER_PAGE = 400
 

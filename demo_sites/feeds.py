@@ -25,8 +25,8 @@ def robots(sites: Sequence[Site]) -> str:
 
 
 def _newest(site: Site, articles: Sequence) -> str:
-    return max((a.modified_at for a in articles), key=datetime.fromisoformat,
-               default=site.articles[0].modified_at)
+    return max((site.modified(a) for a in articles), key=datetime.fromisoformat,
+               default=site.modified(site.articles[0]))
 
 
 def _w3c(iso: str) -> str:
@@ -48,8 +48,8 @@ def sitemap(site: Site, path: str) -> tuple[str, str]:
         return f'{head}<sitemapindex xmlns="{ns}">\n{items}</sitemapindex>\n', newest
     if path.endswith("news.xml"):
         return _news_sitemap(site, articles[:NEWS_SIZE]), _newest(site, articles[:NEWS_SIZE])
-    urls = [(site.abs("/"), articles[0].modified_at, "hourly")]
-    urls += [(site.abs(a.path), a.modified_at, "") for a in articles]
+    urls = [(site.abs("/"), _newest(site, articles), "hourly")]
+    urls += [(site.abs(a.path), site.modified(a), "") for a in articles]
     body = "".join(
         f"  <url>\n    <loc>{escape(loc)}</loc>\n    <lastmod>{_w3c(mod)}</lastmod>\n"
         + (f"    <changefreq>{freq}</changefreq>\n" if freq else "")
@@ -63,7 +63,7 @@ def sitemap(site: Site, path: str) -> tuple[str, str]:
 def _news_sitemap(site: Site, articles: Sequence) -> str:
     items = "".join(
         f"  <url>\n    <loc>{escape(site.abs(a.path))}</loc>\n"
-        f"    <lastmod>{_w3c(a.modified_at)}</lastmod>\n"
+        f"    <lastmod>{_w3c(site.modified(a))}</lastmod>\n"
         "    <news:news>\n      <news:publication>\n"
         f"        <news:name>{escape(site.outlet.name)}</news:name>\n"
         f"        <news:language>{site.outlet.language}</news:language>\n"
@@ -130,7 +130,7 @@ def _atom(site: Site, articles: Sequence, newest: str) -> str:
         f'    <link rel="alternate" type="text/html" href="{escape(site.abs(a.path))}"/>\n'
         f"    <id>tag:{o.id}.demo,{a.published_at[:10]}:{a.slug}</id>\n"
         f"    <published>{_w3c(a.published_at)}</published>\n"
-        f"    <updated>{_w3c(a.modified_at)}</updated>\n"
+        f"    <updated>{_w3c(site.modified(a))}</updated>\n"
         + "".join(f"    <author><name>{escape(n)}</name></author>\n" for n in a.authors)
         + f'    <category term="{escape(a.section)}"/>\n'
         f"    <summary>{escape(a.summary)}</summary>\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -170,7 +171,11 @@ class DemoServer:
         self._build_sites()
 
     def _build_sites(self) -> None:
-        sites = {o.id: Site(o, self.base_urls[o.id], self._edition) for o in self._outlets}
+        # Editions after the first are "published" when set, so their edits carry that time.
+        revised_at = "" if self._edition == 1 else datetime.now(UTC).isoformat(timespec="seconds")
+        sites = {
+            o.id: Site(o, self.base_urls[o.id], self._edition, revised_at) for o in self._outlets
+        }
         with self._lock:
             self._sites = sites  # swapped whole: readers see the old or the new edition
 

@@ -41,7 +41,9 @@ def cached(body: str | bytes, content_type: str, modified_iso: str) -> Response:
 
 
 class Site:
-    def __init__(self, outlet: Outlet, base_url: str, edition: int = 1) -> None:
+    def __init__(
+        self, outlet: Outlet, base_url: str, edition: int = 1, revised_at: str = ""
+    ) -> None:
         self.outlet = outlet
         self.base_url = base_url.rstrip("/")  # origin plus optional path prefix
         self.prefix = urlsplit(self.base_url).path  # "" or "/<outlet id>"
@@ -53,6 +55,20 @@ class Site:
         self._amp = {a.amp_path: a for a in self.articles if a.amp_path}
         self._listings = {lst.path: lst for lst in self.listings}
         self.disallowed_article = self._make_disallowed()
+        # Articles whose text this edition changed were edited "now" (when the edition was set):
+        # their sitemap lastmod and Last-Modified say so, as a real CMS's would.
+        first = {a.path: a for a in outlet.articles(1)}
+        self.revised_at = revised_at
+        self.revised = {
+            a.path for a in self.articles
+            if a.path in first and (a.title, a.paragraphs) != (first[a.path].title, first[a.path].paragraphs)
+        }  # fmt: skip
+
+    def modified(self, article: Article) -> str:
+        """When the site last changed ``article`` (ISO 8601)."""
+        if self.revised_at and article.path in self.revised:
+            return max(article.modified_at, self.revised_at, key=datetime.fromisoformat)
+        return article.modified_at
 
     # -- links -------------------------------------------------------------------------------
     def href(self, path: str) -> str:
@@ -150,11 +166,11 @@ class Site:
         article = self._find_article(path)
         if article is not None:
             if query.get("print") == ["1"]:
-                return cached(self.theme.print_article(self, article), HTML, article.modified_at)
-            return cached(self.theme.article(self, article), HTML, article.modified_at)
+                return cached(self.theme.print_article(self, article), HTML, self.modified(article))
+            return cached(self.theme.article(self, article), HTML, self.modified(article))
         amp = self._amp.get(path)
         if amp is not None:
-            return cached(self.theme.amp_article(self, amp), HTML, amp.modified_at)
+            return cached(self.theme.amp_article(self, amp), HTML, self.modified(amp))
         listing = self._find_listing(path, page)
         if listing is not None:
             return self._html(self.theme.listing(self, listing))

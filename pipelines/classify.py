@@ -259,7 +259,10 @@ def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
             page.article_tags += 1
 
     # A heading that links to this very page (a self-linked headline) is not a teaser.
-    own_path = urlsplit(url).path.rstrip("/")
+    try:
+        own_path = urlsplit(url).path.rstrip("/")
+    except ValueError:
+        own_path = ""
     if len(own_path) > 1:
         for href in [h for h in page.teasers if h.split("?", 1)[0].rstrip("/").endswith(own_path)]:
             del page.teasers[href]

@@ -114,3 +114,16 @@ class ExtractedPage:
 
     page: FetchedPage
     extracted: Extracted
+
+
+@dataclass(slots=True)
+class FetchRecord:
+    """A fetch that yields no page to extract: a discovery document, or a 304 Not Modified."""
+
+    url: str
+    source_id: str
+    kind: str  # "robots", "sitemap", "feed", or the earlier verdict for a 304 page
+    status: int
+    fetched_at: str
+    etag: str = ""
+    last_modified: str = ""

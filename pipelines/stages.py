@@ -21,7 +21,7 @@ from archive.schema import open_archive
 
 from .dedup import build_record
 from .extract import EXTRACTOR_VERSION, extract_page
-from .models import Extracted, ExtractedPage, FetchedPage, PageKind, SourcesConfig
+from .models import Extracted, ExtractedPage, FetchedPage, FetchRecord, PageKind, SourcesConfig
 from .store import ArchiveWriter, Outcome
 from .urlkind import url_kind_hint
 
@@ -114,15 +114,26 @@ class StoreStage:
         self.writer.start_run(self.run_id, self.config.sources, now)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ExtractedPage) or self.writer is None:
+        if self.writer is None:
+            return item
+        if isinstance(item, FetchRecord):
+            self.writer.record_page(
+                item.url, item.source_id, item.kind, "", item.status, None, item.fetched_at,
+                item.etag, item.last_modified,
+            )  # fmt: skip
+            if item.status == 304 and item.kind == PageKind.ARTICLE.value:
+                self.stats.inc_value(_stat(item.source_id, "unchanged"))
+            raise DropItem("fetch recorded", log_level="DEBUG")
+        if not isinstance(item, ExtractedPage):
             return item
         page, extracted = item.page, item.extracted
         source = self.config.get(page.source_id)
+        etag, modified = page.headers.get("etag", ""), page.headers.get("last-modified", "")
         if extracted.kind is not PageKind.ARTICLE:
             self.stats.inc_value(_stat(page.source_id, "not_article"))
             self.writer.record_page(
                 page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
-                page.status, None, page.fetched_at,
+                page.status, None, page.fetched_at, etag, modified,
             )  # fmt: skip
             raise DropItem(
                 f"not an article ({extracted.kind.value}: {extracted.kind_reason})",
@@ -132,8 +143,14 @@ class StoreStage:
         result = self.writer.store_article(record)
         self.writer.record_page(
             page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
-            page.status, result.article_id, page.fetched_at,
+            page.status, result.article_id, page.fetched_at, etag, modified,
         )  # fmt: skip
+        for hop in page.redirect_urls:
+            # The old URL of a moved article: known, so later runs need not follow it again.
+            self.writer.record_page(
+                hop, page.source_id, extracted.kind.value, f"redirects to {page.url}",
+                301, result.article_id, page.fetched_at,
+            )  # fmt: skip
         self.stats.inc_value(_stat(page.source_id, result.outcome.value))
         if result.outcome is Outcome.DUPLICATE:
             logger.info("duplicate body: %s is article %s", page.url, result.article_id)
@@ -148,7 +165,7 @@ class StoreStage:
                 name: int(self.stats.get_value(_stat(source.id, name), 0))
                 for name in (
                     "pages_fetched", "new", "updated", "unchanged", "duplicate",
-                    "not_article", "errors", "blocked",
+                    "not_article", "errors", "blocked", "known_skipped", "not_modified",
                 )
             }  # fmt: skip
             status, why = judge_run(counts)
@@ -166,6 +183,8 @@ def judge_run(counts: dict[str, int]) -> tuple[str, str]:
         return "failed", f"blocked: {blocked} responses were 403 or 429"
     if errors > fetched:
         return "failed", f"more errors ({errors}) than pages fetched ({fetched})"
-    if seen == 0:
+    if seen == 0 and not counts.get("known_skipped") and not counts.get("not_modified"):
+        # Nothing new is normal for an incremental run that found only known or unchanged pages;
+        # finding no article at all, known or new, means the source broke or blocked us quietly.
         return "failed", f"collected no article from {fetched} pages"
     return "ok", ""

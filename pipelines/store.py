@@ -176,16 +176,29 @@ class ArchiveWriter:
         status: int,
         article_id: str | None,
         now: str,
+        etag: str = "",
+        last_modified: str = "",
     ) -> None:
+        """Remember one fetch. A 304 keeps the earlier verdict and validators."""
         with self.db.atomic():
+            if status == 304 and self.db["pages"].count_where("url = ?", [url]):
+                self.db.execute(
+                    "update pages set last_fetched_at = ?, fetch_count = fetch_count + 1"
+                    " where url = ?",
+                    [now, url],
+                )
+                return
             self.db.execute(
-                "insert into pages (url, source, kind, kind_reason, http_status, article_id,"
-                " first_fetched_at, last_fetched_at, fetch_count) values (?, ?, ?, ?, ?, ?, ?, ?, 1)"
-                " on conflict(url) do update set kind = excluded.kind, kind_reason = excluded.kind_reason,"
+                "insert into pages (url, identity, source, kind, kind_reason, http_status,"
+                " article_id, first_fetched_at, last_fetched_at, fetch_count, etag, last_modified)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) on conflict(url) do update set"
+                " kind = excluded.kind, kind_reason = excluded.kind_reason,"
                 " http_status = excluded.http_status, article_id = excluded.article_id,"
-                " last_fetched_at = excluded.last_fetched_at, fetch_count = fetch_count + 1",
-                [url, source, kind, reason, status, article_id, now, now],
-            )
+                " last_fetched_at = excluded.last_fetched_at, fetch_count = fetch_count + 1,"
+                " etag = excluded.etag, last_modified = excluded.last_modified",
+                [url, identity_key(url), source, kind, reason, status, article_id, now, now,
+                 etag or None, last_modified or None],
+            )  # fmt: skip
 
     def start_run(self, run_id: str, sources: tuple[Source, ...], now: str) -> None:
         with self.db.atomic():

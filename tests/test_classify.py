@@ -25,7 +25,10 @@ CASES: dict[str, tuple[str, PageKind]] = {
         PageKind.ARTICLE,
     ),
     "article_brief.html": ("/companies/basketly-returns-to-profit", PageKind.ARTICLE),
-    "article_opinion_long.html": ("/opinion/platform-economy-never-just-software", PageKind.ARTICLE),
+    "article_opinion_long.html": (
+        "/opinion/platform-economy-never-just-software",
+        PageKind.ARTICLE,
+    ),
     "article_liveblog.html": ("/live/2024/06/11/developer-conference-keynote", PageKind.ARTICLE),
     "article_related_and_comments.html": (
         "/policy/regulators-inquiry-app-store-commissions-20240309",
@@ -148,6 +151,13 @@ def test_empty_extracted_fields_still_work() -> None:
     tree = lxml.html.fromstring(html)
     kind, _ = classify_page(tree, BASE + "/x", Extracted(kind=PageKind.EMPTY))
     assert kind is PageKind.ARTICLE
+
+
+@pytest.mark.parametrize("url", ["", "http://[", "not a url", "http://127.0.0.1:8001"])
+def test_odd_urls_do_not_raise(url: str) -> None:
+    html = (FIXTURES / "home_root.html").read_text(encoding="utf-8")
+    kind, _ = classify_page(lxml.html.fromstring(html), url, Extracted(kind=PageKind.EMPTY))
+    assert kind is not PageKind.ARTICLE
 
 
 def test_explain_lists_signals() -> None:

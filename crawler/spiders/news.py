@@ -4,11 +4,16 @@ From a source's home URL it requests robots.txt (for ``Sitemap:`` lines), the si
 included), the feeds linked from pages, and the home page itself, then follows in-scope links
 from HTML pages up to ``DEPTH_LIMIT``. Every HTML page becomes a ``FetchedPage`` item; deciding
 whether it is an article is the extract stage's job.
+
+Incremental by default: pages an earlier run stored are skipped unless due for a re-check
+(``pipelines.frontier``), known documents are asked for conditionally, and a listing page that
+reveals nothing new is not followed further.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -19,8 +24,17 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.python.failure import Failure
 
-from crawler.discovery import feed_links, parse_feed, parse_sitemap, robots_sitemaps
-from pipelines.models import FetchedPage, PageKind, SourcesConfig
+from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
+from pipelines.frontier import (
+    CrawlMemory,
+    Known,
+    conditional_headers,
+    modified_since,
+    parse_time,
+    recheck_due,
+    retry_due,
+)
+from pipelines.models import FetchedPage, FetchRecord, PageKind, SourcesConfig
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
 from pipelines.urlkind import url_kind_hint
@@ -32,6 +46,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+GONE = (404, 410)
+DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
 # Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
 PRIORITY = {"robots": 30, "feed": 25, "sitemap": 20, "entry": 10, "page": 0, "listing": -10}
 
@@ -44,15 +60,25 @@ def _stat(source_id: str, name: str) -> str:
     return f"broadsheet/source/{source_id}/{name}"
 
 
+@dataclass(frozen=True, slots=True)
+class CrawlPolicy:
+    max_requests: int  # per source and run
+    max_links: int  # per page
+    recrawl: bool = False  # fetch known pages again regardless of the re-check policy
+    since: datetime | None = None  # skip feed and sitemap entries older than this
+
+
 class NewsSpider(Spider):
     name = "news"
 
-    def __init__(self, config: SourcesConfig, max_requests: int, max_links: int, **kwargs: Any):
+    def __init__(
+        self, config: SourcesConfig, policy: CrawlPolicy, memory: CrawlMemory | None, **kwargs: Any
+    ):
         super().__init__(**kwargs)
         self.config = config
+        self.policy = policy
+        self.memory = memory
         self.scopes: dict[str, SourceScope] = scopes_for(config.sources)
-        self.max_requests = max_requests
-        self.max_links = max_links
         self.scheduled: Counter[str] = Counter()
         self.link_extractor = LinkExtractor(
             deny_extensions=[*IGNORED_EXTENSIONS, "xml", "rss", "atom", "json"], unique=True
@@ -63,32 +89,51 @@ class NewsSpider(Spider):
         settings = crawler.settings
         config = load_sources(settings.get("BROADSHEET_SOURCES"))
         config = select(config, settings.getlist("BROADSHEET_SOURCE_IDS"))
-        spider = cls(
-            config,
-            settings.getint("BROADSHEET_MAX_REQUESTS_PER_SOURCE"),
-            settings.getint("BROADSHEET_MAX_LINKS_PER_PAGE"),
-            *args,
-            **kwargs,
+        since = parse_time(settings.get("BROADSHEET_SINCE") or None)
+        policy = CrawlPolicy(
+            max_requests=settings.getint("BROADSHEET_MAX_REQUESTS_PER_SOURCE"),
+            max_links=settings.getint("BROADSHEET_MAX_LINKS_PER_PAGE"),
+            recrawl=settings.getbool("BROADSHEET_RECRAWL"),
+            since=since,
         )
+        memory = CrawlMemory(settings.get("BROADSHEET_DB")) if settings.get("BROADSHEET_DB") else None
+        spider = cls(config, policy, memory, *args, **kwargs)
         spider._set_crawler(crawler)
         return spider
+
+    def closed(self, reason: str) -> None:
+        if self.memory is not None:
+            self.memory.close()
+
+    def _known(self, url: str) -> Known | None:
+        return None if self.memory is None else self.memory.lookup(url)
 
     # --- requests -----------------------------------------------------------------------------
 
     def _request(
         self, url: str, source_id: str, role: str, callback: Any, **meta: Any
     ) -> Request | None:
-        """A request within the source's budget, or None (and a stat) when over it."""
-        if self.scheduled[source_id] >= self.max_requests:
+        """A request within the source's budget, conditional when the URL is known, or None."""
+        if self.scheduled[source_id] >= self.policy.max_requests:
             self.crawler.stats.inc_value(_stat(source_id, "over_budget"))
             return None
         self.scheduled[source_id] += 1
+        known = meta.pop("known", None) or (None if self.policy.recrawl else self._known(url))
+        headers = {} if self.policy.recrawl else conditional_headers(known)
         return Request(
             url,
             callback=callback,
             errback=self.on_error,
+            headers=headers,
             priority=PRIORITY.get(role, 0),
-            meta={"source": source_id, "role": role, **meta},
+            meta={
+                "source": source_id,
+                "role": role,
+                "was_known": known is not None,
+                "known_kind": known.kind if known else "",
+                "handle_httpstatus_list": [304],
+                **meta,
+            },
         )
 
     async def start(self) -> AsyncIterator[Request]:
@@ -98,10 +143,7 @@ class NewsSpider(Spider):
                 self._request(root, source.id, "robots", self.parse_robots),
                 self._request(source.url, source.id, "listing", self.parse_page, via="start"),
                 *(self._request(f, source.id, "feed", self.parse_feed) for f in source.feeds),
-                *(
-                    self._request(s, source.id, "sitemap", self.parse_sitemap)
-                    for s in source.sitemaps
-                ),
+                *(self._request(s, source.id, "sitemap", self.parse_sitemap) for s in source.sitemaps),
             ):
                 if request is not None:
                     yield request
@@ -113,9 +155,28 @@ class NewsSpider(Spider):
             guesses.append(urljoin(home if home.endswith("/") else home + "/", "sitemap.xml"))
         return guesses
 
+    def _record(self, response: Response, kind: str) -> FetchRecord:
+        """The fetch of a document that is not extracted, for the crawler's memory."""
+        header = response.headers.get
+        return FetchRecord(
+            url=response.url,
+            source_id=response.meta["source"],
+            kind=kind,
+            status=response.status,
+            fetched_at=now_iso(),
+            etag=(header(b"ETag") or b"").decode("latin-1"),
+            last_modified=(header(b"Last-Modified") or b"").decode("latin-1"),
+        )
+
+    def _not_modified(self, response: Response) -> bool:
+        if response.status != 304:
+            return False
+        self.crawler.stats.inc_value(_stat(response.meta["source"], "not_modified"))
+        return True
+
     # --- callbacks ----------------------------------------------------------------------------
 
-    def parse_robots(self, response: Response, **_: Any) -> Iterator[Request]:
+    def parse_robots(self, response: Response, **_: Any) -> Iterator[Request | FetchRecord]:
         source_id = response.meta["source"]
         scope = self.scopes[source_id]
         listed = robots_sitemaps(response.body, response.url) if response.status == 200 else []
@@ -124,15 +185,19 @@ class NewsSpider(Spider):
         guessed = not chosen
         if guessed:
             chosen = self._guess_sitemaps(source_id)
-        if self.config.get(source_id).sitemaps:
-            chosen = [u for u in chosen if u not in self.config.get(source_id).sitemaps]
+        configured = self.config.get(source_id).sitemaps
         for url in chosen:
+            if url in configured:
+                continue
             request = self._request(url, source_id, "sitemap", self.parse_sitemap, optional=guessed)
             if request is not None:
                 yield request
 
-    def parse_sitemap(self, response: Response, **_: Any) -> Iterator[Request]:
+    def parse_sitemap(self, response: Response, **_: Any) -> Iterator[Request | FetchRecord]:
         source_id = response.meta["source"]
+        yield self._record(response, "sitemap")
+        if self._not_modified(response):
+            return
         sitemap = parse_sitemap(response.body, response.url)
         if sitemap is None:
             self.logger.info("not a sitemap: %s", response.url)
@@ -141,6 +206,8 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value(_stat(source_id, "sitemaps"))
         scope = self.scopes[source_id]
         for entry in sitemap.entries:
+            if self._too_old(entry):
+                continue
             if sitemap.is_index:
                 request = self._request(entry.url, source_id, "sitemap", self.parse_sitemap)
             else:
@@ -149,8 +216,11 @@ class NewsSpider(Spider):
             if request is not None:
                 yield request
 
-    def parse_feed(self, response: Response, **_: Any) -> Iterator[Request]:
+    def parse_feed(self, response: Response, **_: Any) -> Iterator[Request | FetchRecord]:
         source_id = response.meta["source"]
+        yield self._record(response, "feed")
+        if self._not_modified(response):
+            return
         entries = parse_feed(response.body, response.url)
         if entries is None:
             self.logger.info("not a feed: %s", response.url)
@@ -159,10 +229,23 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value(_stat(source_id, "feeds"))
         scope = self.scopes[source_id]
         for entry in entries:
-            hints = {"feed_published": entry.published or entry.lastmod, "feed_title": entry.title}
+            if self._too_old(entry):
+                continue
+            hints = {
+                "feed_published": entry.published or entry.lastmod,
+                "feed_updated": entry.lastmod,
+                "feed_title": entry.title,
+            }
             request = self._page_request(entry.url, source_id, scope, "feed", hints)
             if request is not None:
                 yield request
+
+    def _too_old(self, entry: Entry) -> bool:
+        """``--since``: an entry whose own date is older is not followed (undated ones are)."""
+        if self.policy.since is None:
+            return False
+        when = parse_time(entry.published) or parse_time(entry.lastmod)
+        return when is not None and when < self.policy.since
 
     def _page_request(
         self, url: str, source_id: str, scope: SourceScope, via: str, hints: dict[str, str]
@@ -174,17 +257,31 @@ class NewsSpider(Spider):
         hint = url_kind_hint(url)
         if hint in (PageKind.OTHER, PageKind.EMPTY):
             return None
-        role = (
-            "listing"
-            if hint is PageKind.LISTING
-            else ("entry" if via in ("feed", "sitemap") else "page")
-        )
+        known = None if self.policy.recrawl else self._known(url)
+        if known is not None and known.kind != PageKind.LISTING.value:
+            now = datetime.now(UTC)
+            if known.kind == PageKind.ARTICLE.value:
+                lastmod = hints.get("sitemap_lastmod") or hints.get("feed_updated")
+                due = recheck_due(known, now) or modified_since(known, lastmod)
+            else:
+                due = retry_due(known, now)
+            if not due:
+                self.crawler.stats.inc_value(_stat(source_id, "known_skipped"))
+                return None
+            self.crawler.stats.inc_value(_stat(source_id, "rechecks"))
+        listing = hint is PageKind.LISTING or (known is not None and known.kind == "listing")
+        role = "listing" if listing else ("entry" if via in ("feed", "sitemap") else "page")
         hints = {k: v for k, v in hints.items() if v}
-        return self._request(url, source_id, role, self.parse_page, via=via, hints=hints)
+        return self._request(
+            url, source_id, role, self.parse_page, via=via, hints=hints, known=known
+        )
 
-    def parse_page(self, response: Response, **_: Any) -> Iterator[Request | FetchedPage]:
+    def parse_page(self, response: Response, **_: Any) -> Iterator[Request | FetchedPage | FetchRecord]:
         source_id = response.meta["source"]
         self.crawler.stats.inc_value(_stat(source_id, "pages_fetched"))
+        if self._not_modified(response):
+            yield self._record(response, response.meta.get("known_kind") or "listing")
+            return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or not any(t in content_type for t in HTML_TYPES):
             self.logger.info("skipped non-HTML %s (%s)", response.url, content_type or "no type")
@@ -212,11 +309,7 @@ class NewsSpider(Spider):
         scope = self.scopes[source_id]
         if response.meta.get("depth", 0) <= 1:
             triples = [
-                (
-                    link.attrib.get("rel", ""),
-                    link.attrib.get("type", ""),
-                    link.attrib.get("href", ""),
-                )
+                (link.attrib.get("rel", ""), link.attrib.get("type", ""), link.attrib.get("href", ""))
                 for link in response.xpath("//link[@rel][@href]")
             ]
             for url in feed_links(triples, response.url):
@@ -225,17 +318,26 @@ class NewsSpider(Spider):
                     if request is not None:
                         yield request
         links = self.link_extractor.extract_links(response)
-        if len(links) > self.max_links:
+        if len(links) > self.policy.max_links:
             self.crawler.stats.inc_value(_stat(source_id, "links_truncated"))
-            links = links[: self.max_links]
+            links = links[: self.policy.max_links]
+        articles: list[Request] = []
+        listings: list[Request] = []
         for link in links:
             if link.nofollow:
                 continue
             request = self._page_request(link.url, source_id, scope, "link", {})
             if request is not None:
-                yield request
+                (listings if request.meta["role"] == "listing" else articles).append(request)
+        yield from articles
+        # A listing we knew that shows nothing new has nothing new behind it either: on a re-crawl
+        # this stops the walk through unchanged sections, tags and pagination.
+        if articles or not response.meta.get("was_known") or self.policy.recrawl:
+            yield from listings
+        else:
+            self.crawler.stats.inc_value(_stat(source_id, "listings_pruned"), len(listings))
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[FetchRecord]:
         request = failure.request  # type: ignore[attr-defined]
         source_id = request.meta.get("source", "")
         role = request.meta.get("role", "")
@@ -251,9 +353,12 @@ class NewsSpider(Spider):
                     self.crawler.engine.crawl(req)
             return
         if response is None and failure.check(IgnoreRequest):
-            # Robots.txt refusals and similar policy skips are decisions, not failures.
+            # Robots.txt refusals and similar policy skips are decisions, not failures. Remember
+            # refused pages so that later runs do not count them as news on a listing.
             self.logger.debug("skipped %s (%s)", request.url, reason)
             self.crawler.stats.inc_value(_stat(source_id, "skipped"))
+            if role not in DOCUMENT_ROLES and "robots" in reason.lower():
+                yield FetchRecord(request.url, source_id, "forbidden", 0, now_iso())
             return
         if request.meta.get("optional"):
             self.logger.info("optional %s not found: %s (%s)", role, request.url, reason)
@@ -262,3 +367,6 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value(_stat(source_id, "errors"))
         if response is not None and response.status in (403, 429):
             self.crawler.stats.inc_value(_stat(source_id, "blocked"))
+        if response is not None and response.status in GONE and role not in DOCUMENT_ROLES:
+            # Remembered, so later runs do not ask for a page that is not there.
+            yield self._record(response, "gone")

@@ -15,16 +15,6 @@ _SEPARATORS = re.compile(r"\s+(?:[|•·»«/\\~]|::|-{1,2}|–|—|:)\s+")
 _H1_XPATH = "(//h1)[position() <= 6]"
 
 
-def _tokens(text: str) -> set[str]:
-    return set(fold(text).split())
-
-
-def _overlap(a: str, b: str) -> float:
-    """Share of ``a``'s tokens found in ``b``."""
-    ta, tb = _tokens(a), _tokens(b)
-    return len(ta & tb) / len(ta) if ta else 0.0
-
-
 def _is_site_part(part: str, site_names: list[str]) -> bool:
     key = fold(part)
     if not key:

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import click
 
 DEFAULT_DB = "data/broadsheet.db"
+EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
 DEFAULT_SOURCES = "sources.toml"
 
 db_option = click.option(
@@ -65,6 +66,13 @@ def cli() -> None:
     envvar="BROADSHEET_CONTACT",
     help="URL or e-mail put in the User-Agent so site owners can reach you (env BROADSHEET_CONTACT).",
 )
+@click.option("--since", metavar="DATE", help="Skip feed and sitemap entries dated before DATE.")
+@click.option("--recrawl", is_flag=True, help="Fetch known articles again, whatever the policy.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rotating log file (default: logs/crawl.log beside the archive).",
+)
 @click.option(
     "--set",
     "settings",
@@ -77,11 +85,16 @@ def crawl(
     db_path: Path,
     source_ids: tuple[str, ...],
     contact: str | None,
+    since: str | None,
+    recrawl: bool,
+    log_file: Path | None,
     settings: tuple[str, ...],
 ) -> None:
     """Crawl the sources into the archive.
 
-    Exits 1 when any source failed: nothing fetched, blocked, mostly errors, or no article found.
+    Incremental: known articles are skipped unless due for a re-check, and feeds, sitemaps and
+    listings are asked for conditionally. Exits 1 when any source failed (nothing fetched,
+    blocked, mostly errors, or no article at all), 75 when another crawl holds the archive's lock.
     """
     from pipelines.sources import SourcesError, load_sources, select
 
@@ -89,12 +102,25 @@ def crawl(
         select(load_sources(sources_path), source_ids)
     except SourcesError as exc:
         raise click.ClickException(str(exc)) from exc
-    from crawler.run import run_crawl
+    from crawler.run import CrawlLocked, crawl_lock, log_to_file, run_crawl
+    from pipelines.frontier import parse_time
 
     overrides = _parse_set(settings)
     if contact:
         overrides["BROADSHEET_CONTACT"] = contact
-    runs = run_crawl(sources_path, db_path, source_ids, overrides)
+    if since:
+        if parse_time(since) is None:
+            raise click.BadParameter(f"not an ISO date: {since!r}", param_hint="--since")
+        overrides["BROADSHEET_SINCE"] = since
+    if recrawl:
+        overrides["BROADSHEET_RECRAWL"] = True
+    try:
+        with crawl_lock(db_path):
+            log_to_file(log_file or db_path.parent / "logs" / "crawl.log")
+            runs = run_crawl(sources_path, db_path, source_ids, overrides)
+    except CrawlLocked as exc:
+        click.echo(f"broadsheet crawl: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
     if not runs:
         raise click.ClickException("the crawl did not start; see the log above")
     _print_runs(runs)
@@ -312,3 +338,62 @@ LOCAL_CRAWL_SETTINGS = (
     "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False",
     "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "--set", "LOG_LEVEL=INFO",
 )  # fmt: skip
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source instead of a table.")
+def status(db_path: Path, as_json: bool) -> None:
+    """Health of each source: last runs, new articles against the usual rate, errors, blocks.
+
+    Exits 1 when any source is flagged (failed, blocked, erroring, silent or with dead feeds).
+    """
+    from dataclasses import asdict
+
+    from archive.health import source_health
+    from archive.schema import open_archive
+
+    if not db_path.is_file():
+        raise click.ClickException(f"no archive at {db_path}")
+    rows = source_health(open_archive(db_path))
+    flagged = False
+    if as_json:
+        for row in rows:
+            flags = row.flags()
+            flagged |= bool(flags)
+            click.echo(json.dumps({**asdict(row), "flags": flags}, ensure_ascii=False))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="source health")
+        for column in ("source", "last ok run", "last new article", "per day (7d / 90d)",
+                       "errors", "blocked", "flags"):  # fmt: skip
+            table.add_column(column)
+        for row in rows:
+            flags = row.flags()
+            flagged |= bool(flags)
+            table.add_row(
+                row.source, row.last_ok_run or "never", row.last_new_article or "never",
+                f"{row.per_day_recent} / {row.per_day_usual}", f"{row.error_rate:.1%}",
+                f"{row.blocked_rate:.1%}", "; ".join(flags) or "ok",
+            )  # fmt: skip
+        Console(width=None if sys.stdout.isatty() else 160).print(table)
+    sys.exit(1 if flagged else 0)
+
+
+@cli.command()
+@click.option("--every", default="3h", show_default=True, help="Interval: Nh (hours) or Nd (days).")
+@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_SOURCES, show_default=True, help="Sources file.")  # fmt: skip
+@db_option
+@click.option("--contact", help="Contact for the User-Agent.")
+def schedule(every: str, sources_path: Path, db_path: Path, contact: str | None) -> None:
+    """Print a crontab line that runs the crawl regularly (install it with `crontab -e`)."""
+    from archive.scheduling import crontab_line
+
+    try:
+        line = crontab_line(every, Path.cwd(), Path(sys.argv[0]), sources_path, db_path, contact)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from exc
+    click.echo(line)

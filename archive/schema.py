@@ -143,10 +143,21 @@ def _m005_incremental(db: sqlite_utils.Database) -> None:
     pages.create_index(["identity"])
 
 
+def _m006_health(db: sqlite_utils.Database) -> None:
+    """Per-run counts of blocks and incremental work, and the ``source_health`` view."""
+    from archive.health import VIEW_SQL
+
+    runs = db["crawl_runs"]
+    for column in ("blocked", "not_modified", "known_skipped"):
+        runs.add_column(column, int)
+    db.execute(VIEW_SQL)
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
     ("m005_incremental", _m005_incremental),
+    ("m006_health", _m006_health),
 )
 
 

@@ -6,8 +6,14 @@ rows the store stage wrote so that the caller can exit non-zero on a failed sour
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,48 @@ class SourceRun:
     articles_duplicate: int
     pages_not_article: int
     errors: int
+
+
+class CrawlLocked(RuntimeError):
+    """Another crawl is writing to the same archive."""
+
+
+@contextmanager
+def crawl_lock(db: Path) -> Iterator[Path]:
+    """Hold ``<db>.lock`` for the whole crawl; a second crawl on the same archive fails fast.
+
+    ``flock`` is released by the kernel when the holder dies, so a killed crawl never leaves a
+    stale lock behind; the pid and start time inside are only for the message.
+    """
+    path = db.with_name(db.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", errors="replace").strip() or "unknown"
+            raise CrawlLocked(
+                f"another crawl is already writing {db} ({holder}); not starting a second one"
+            ) from None
+        os.ftruncate(fd, 0)
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)
+
+
+def log_to_file(path: Path, max_bytes: int = 10 * 1024 * 1024, backups: int = 5) -> logging.Handler:
+    """Add a rotating log file to the root logger (cron's output is easily lost)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    )
+    logging.getLogger().addHandler(handler)
+    return handler
 
 
 def user_agent(contact: str) -> str:

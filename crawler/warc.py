@@ -186,8 +186,8 @@ class WarcFileWriter:
         ip_address: str | None = None,
     ) -> WarcRef:
         """Write one response record then its request record; return the response's place."""
-        fh = self._fh or self._open()
         try:
+            fh = self._fh or self._open()
             ref = self._write_pair(
                 fh, url, fetched_at, status, list(response_headers), body,
                 request_method, list(request_headers), request_body, protocol, ip_address,
@@ -250,8 +250,7 @@ class WarcFileWriter:
         names = {name.lower() for name, _ in request_headers}
         # Twisted puts these on the wire itself; Scrapy's Request never sees them.
         if b"host" not in names:
-            request_headers.insert(0, (b"Host", (parts.hostname or "").encode("idna")
-                                       + (f":{parts.port}".encode() if parts.port else b"")))  # fmt: skip
+            request_headers.insert(0, (b"Host", parts.netloc.rpartition("@")[2].encode()))
         if request_body and b"content-length" not in names:
             request_headers.append((b"Content-Length", str(len(request_body)).encode()))
         request_line = f"{method} {target} {http_version}"
@@ -367,6 +366,7 @@ class WarcCaptureMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags or urlsplit(response.url).scheme not in ("http", "https"):
+            request.meta.pop(META_KEY, None)  # a cache hit skips process_request above
             self._inc("warc/skipped")
             return response
         latency = request.meta.get("download_latency")

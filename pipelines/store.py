@@ -210,24 +210,19 @@ class ArchiveWriter:
     def finish_run(
         self, run_id: str, source: str, counts: dict[str, int], status: str, reason: str, now: str
     ) -> None:
+        columns = {
+            "pages_fetched": "pages_fetched", "articles_new": "new",
+            "articles_updated": "updated", "articles_unchanged": "unchanged",
+            "articles_duplicate": "duplicate", "pages_not_article": "not_article",
+            "errors": "errors", "blocked": "blocked", "not_modified": "not_modified",
+            "known_skipped": "known_skipped",
+        }  # fmt: skip
+        values = {column: counts.get(key, 0) for column, key in columns.items()}
+        assignments = ", ".join(f"{column} = :{column}" for column in values)
         with self.db.atomic():
             self.db.execute(
-                "update crawl_runs set finished_at = ?, status = ?, finish_reason = ?,"
-                " pages_fetched = ?, articles_new = ?, articles_updated = ?,"
-                " articles_unchanged = ?, articles_duplicate = ?, pages_not_article = ?,"
-                " errors = ? where run_id = ? and source = ?",
-                [
-                    now,
-                    status,
-                    reason,
-                    counts.get("pages_fetched", 0),
-                    counts.get("new", 0),
-                    counts.get("updated", 0),
-                    counts.get("unchanged", 0),
-                    counts.get("duplicate", 0),
-                    counts.get("not_article", 0),
-                    counts.get("errors", 0),
-                    run_id,
-                    source,
-                ],
-            )
+                f"update crawl_runs set finished_at = :now, status = :status,"
+                f" finish_reason = :reason, {assignments} where run_id = :run and source = :source",
+                {**values, "now": now, "status": status, "reason": reason, "run": run_id,
+                 "source": source},
+            )  # fmt: skip

@@ -69,3 +69,52 @@ def test_extract_reads_files_and_batch(tmp_path):
     assert json.loads(result.output)["title"] == "Rupee steadies"
     result = CliRunner().invoke(cli, ["extract", "--batch"], input="not json\n")
     assert result.exit_code != 0 and "stdin line 1" in result.output
+
+
+def test_schedule_prints_a_crontab_line(tmp_path):
+    result = CliRunner().invoke(cli, ["schedule", "--every", "6h", "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 0, result.output
+    fields, command = result.output.split(" ", 5)[:5], result.output.split(" ", 5)[5]
+    assert fields[1] == "*/6" and fields[2:] == ["*", "*", "*"]
+    assert 0 <= int(fields[0]) < 60
+    assert "crawl --sources" in command and str(tmp_path / "a.db") in command
+    assert "|| echo" in command
+    bad = CliRunner().invoke(cli, ["schedule", "--every", "often"])
+    assert bad.exit_code != 0 and "--every" in bad.output
+
+
+def test_crawl_lock_refuses_a_second_crawl(tmp_path):
+    from crawler.run import CrawlLocked, crawl_lock
+
+    db = tmp_path / "a.db"
+    with crawl_lock(db):
+        with pytest.raises(CrawlLocked, match="another crawl is already writing"), crawl_lock(db):
+            pass
+    with crawl_lock(db):  # released after the first holder ends
+        pass
+
+
+def test_status_flags_failed_and_silent_sources(tmp_path):
+    import json
+
+    from archive.schema import open_archive
+    from pipelines.models import Source
+    from pipelines.store import ArchiveWriter
+
+    from datetime import UTC, datetime, timedelta
+
+    db_path = tmp_path / "a.db"
+    start = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
+    end = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
+    writer = ArchiveWriter(open_archive(db_path), "t")
+    writer.upsert_sources((Source(id="good", url="https://g/"), Source(id="bad", url="https://b/")), "t")
+    writer.start_run("r1", (Source(id="good", url="https://g/"), Source(id="bad", url="https://b/")), start)
+    writer.finish_run("r1", "good", {"pages_fetched": 10, "new": 3}, "ok", "finished", end)
+    writer.finish_run("r1", "bad", {"pages_fetched": 0, "errors": 12, "blocked": 12}, "failed",
+                      "blocked: 12 responses were 403 or 429", end)
+    result = CliRunner().invoke(cli, ["status", "--db", str(db_path), "--json"])
+    assert result.exit_code == 1
+    rows = {r["source"]: r for r in map(json.loads, result.output.splitlines())}
+    assert any("last run failed: blocked" in f for f in rows["bad"]["flags"])
+    assert any("blocked 100%" in f for f in rows["bad"]["flags"])
+    assert any("silent" in f for f in rows["good"]["flags"])  # no article ever stored

@@ -188,13 +188,14 @@ def test_canned_articles_per_month(ds: Datasette) -> None:
 
 
 def test_canned_source_health(ds: Datasette) -> None:
-    rows = {r["source"]: r for r in get(ds, f"/{DB}/source_health.json?_shape=array").json()}
+    rows = {r["source"]: r for r in get(ds, f"/{DB}/health.json?_shape=array").json()}
     assert set(rows) == {"alpha", "beta", "gamma"}
     alpha = rows["alpha"]
-    assert alpha["last_run_status"] == "failed"
-    assert alpha["last_ok_finished_at"] == "2024-04-01T00:10:00Z"
-    assert (alpha["runs"], alpha["failed_runs"], alpha["pages_fetched"]) == (2, 1, 13)
-    assert rows["beta"]["runs"] == 0
+    assert alpha["last_status"] == "failed"
+    assert alpha["last_ok_run"] == "2024-04-01T00:10:00Z"
+    assert alpha["needs_attention"].startswith("last run failed")
+    assert rows["beta"]["last_run"] is None
+    assert rows["beta"]["needs_attention"] == "never crawled"
     assert rows["gamma"]["name"] is None  # crawled but no longer configured
 
 

@@ -371,3 +371,25 @@ def test_copy_of_our_warc_reads_like_a_foreign_one(tmp_path):
         (ref.url, ref.offset, ref.record_id) for ref in refs
     ]
     assert [r.body for r in got] == [page(n) for n in range(3)]
+
+
+def test_failed_write_hands_the_file_to_recovery(tmp_path, monkeypatch):
+    writer = WarcFileWriter(tmp_path)
+    (kept,) = write_pages(writer, 1)
+    fh = writer._fh
+    assert fh is not None
+    real_write = fh.write
+
+    def disk_full(data: bytes) -> int:
+        real_write(data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fh, "write", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        write_pages(writer, 1)
+    (recovered,) = writer.closed_files
+    assert recovered.name == kept.file and not list(tmp_path.glob("*.open"))
+    assert gzip_test(recovered)
+    assert read_record(recovered, kept.offset).body == page(0)
+    (fresh,) = write_pages(writer, 1)  # the next exchange starts a new file
+    assert fresh.file != kept.file

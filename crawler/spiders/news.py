@@ -367,6 +367,8 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value(_stat(source_id, "errors"))
         if response is not None and response.status in (403, 429):
             self.crawler.stats.inc_value(_stat(source_id, "blocked"))
-        if response is not None and response.status in GONE and role not in DOCUMENT_ROLES:
+        if response is not None and role in DOCUMENT_ROLES - {"robots"}:
+            yield self._record(response, role)  # a dead feed or sitemap shows in source health
+        elif response is not None and response.status in GONE:
             # Remembered, so later runs do not ask for a page that is not there.
             yield self._record(response, "gone")

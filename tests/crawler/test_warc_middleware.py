@@ -11,14 +11,21 @@ import os
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
+from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.warcs import iter_responses, read_record
+from crawler.warc import WarcCaptureMiddleware
+from pipelines.warcs import WarcRef, iter_responses, read_record
 
 REPO = Path(__file__).resolve().parents[2]
 WARCIO = Path(sys.executable).with_name("warcio")
@@ -280,3 +287,36 @@ def test_disabled_by_setting(server, tmp_path):
     result = crawl(server, tmp_path, BROADSHEET_WARC_ENABLED=False)
     assert not result.warc_dir.exists()
     assert all(page["ref"] is None for page in result.pages)
+
+
+def test_middleware_api_in_process(tmp_path):
+    """Current Scrapy API (no spider argument, so no deprecation warning); cache hits never
+    carry a stale ref (HttpCacheMiddleware answers before our process_request runs)."""
+    settings = {
+        "BROADSHEET_WARC_DIR": str(tmp_path),
+        "DOWNLOADER_MIDDLEWARES": {"crawler.warc.WarcCaptureMiddleware": 950},
+    }
+    crawler = get_crawler(settings_dict=settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScrapyDeprecationWarning)
+        manager = DownloaderMiddlewareManager.from_crawler(crawler)
+    (middleware,) = [mw for mw in manager.middlewares if isinstance(mw, WarcCaptureMiddleware)]
+
+    url = "http://127.0.0.1:9/a"
+    request = Request(url, meta={"download_latency": 0.25})
+    response = HtmlResponse(url, body=b"<p>fresh</p>", request=request, protocol="HTTP/1.0")
+    assert middleware.process_response(request, response) is response
+    ref = request.meta["warc"]
+    assert isinstance(ref, WarcRef) and ref.file.endswith(".warc.gz")
+    assert (tmp_path / f"{ref.file}.open").exists()  # final name promised while still open
+    got = read_record(tmp_path / f"{ref.file}.open", ref.offset)
+    assert got.body == b"<p>fresh</p>" and got.protocol == "http/1.0"
+
+    stale = Request(url, meta={"warc": ref})
+    cached = HtmlResponse(url, body=b"<p>old</p>", request=stale, flags=["cached"])
+    middleware.process_response(stale, cached)
+    assert "warc" not in stale.meta
+
+    middleware.spider_closed()
+    assert [p.name for p in tmp_path.iterdir()] == [ref.file]
+    assert read_record(tmp_path / ref.file, ref.offset).record_id == ref.record_id

@@ -131,7 +131,6 @@ def crawl(
 
 
 def _print_runs(runs: list[Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="crawl summary")
@@ -144,8 +143,7 @@ def _print_runs(runs: list[Any]) -> None:
             str(r.articles_updated), str(r.articles_unchanged), str(r.articles_duplicate),
             str(r.pages_not_article), str(r.errors), r.finish_reason if r.status != "ok" else "",
         )  # fmt: skip
-    # Wide enough for every column when the output is a log file rather than a terminal.
-    Console(stderr=True, width=None if sys.stderr.isatty() else 132).print(table)
+    _stderr_console().print(table)
 
 
 def _read_html(path: Path) -> bytes:
@@ -342,7 +340,9 @@ LOCAL_CRAWL_SETTINGS = (
 
 @cli.command()
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per source instead of a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per source instead of a table."
+)
 def status(db_path: Path, as_json: bool) -> None:
     """Health of each source: last runs, new articles against the usual rate, errors, blocks.
 
@@ -397,3 +397,90 @@ def schedule(every: str, sources_path: Path, db_path: Path, contact: str | None)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from exc
     click.echo(line)
+
+
+@cli.command()
+@db_option
+@click.option("--warc-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the crawl's WARC files (default: warc/ beside the archive).")  # fmt: skip
+@click.option("--source", help="Only this source's articles.")
+@click.option(
+    "--since", metavar="DATE", help="Only articles published (or fetched) on or after DATE."
+)
+def reprocess(db_path: Path, warc_dir: Path | None, source: str | None, since: str | None) -> None:
+    """Re-extract stored articles from their WARC captures, with no network.
+
+    Unchanged results change nothing; improved ones update the article. Run it after upgrading
+    Broadsheet to apply a better extractor to the whole archive.
+    """
+    from rich.progress import Progress
+
+    from archive.reprocess import reprocess as run_reprocess
+    from archive.schema import open_archive
+    from pipelines.warcs import warc_dir_for
+
+    if not db_path.is_file():
+        raise click.ClickException(f"no archive at {db_path}")
+    with Progress(console=_stderr_console(), transient=True) as bar:
+        task = bar.add_task("re-extracting", total=None)
+        counts = run_reprocess(
+            open_archive(db_path), warc_dir or warc_dir_for(db_path), source=source, since=since,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    _print_counts("reprocessed", counts)
+    if counts.get("missing_capture") or counts.get("errors"):
+        sys.exit(1)
+
+
+@cli.command("import-warc")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_SOURCES, show_default=True, envvar="BROADSHEET_SOURCES",
+              help="Sources file: only pages of these sources (host and allow rules) are kept.")  # fmt: skip
+@db_option
+@click.option("--since", metavar="DATE", help="Only captures made on or after DATE (WARC-Date).")
+@click.option("--until", metavar="DATE", help="Only captures made on or before DATE (WARC-Date).")
+def import_warc(files: tuple[Path, ...], sources_path: Path, db_path: Path, since: str | None,
+                until: str | None) -> None:  # fmt: skip
+    """Import foreign WARC files (e.g. Common Crawl CC-NEWS) through the same pipelines.
+
+    Streams record by record, so memory stays flat whatever the file size.
+    """
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from archive.reprocess import import_warcs
+    from archive.schema import open_archive
+    from pipelines.frontier import parse_time
+    from pipelines.sources import SourcesError, load_sources
+
+    for value, name in ((since, "--since"), (until, "--until")):
+        if value and parse_time(value) is None:
+            raise click.BadParameter(f"not an ISO date: {value!r}", param_hint=name)
+    try:
+        config = load_sources(sources_path)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    total = sum(f.stat().st_size for f in files)
+    columns = (TextColumn("importing"), BarColumn(), DownloadColumn())
+    with Progress(*columns, console=_stderr_console(), transient=True) as bar:
+        task = bar.add_task("import", total=total)
+        counts = import_warcs(
+            open_archive(db_path), files, config, since=since, until=until,
+            progress=lambda done: bar.update(task, completed=done),
+        )  # fmt: skip
+    _print_counts("imported", counts)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+
+
+def _print_counts(what: str, counts: Any) -> None:
+    order = ("pages_fetched", "new", "updated", "unchanged", "duplicate", "not_article",
+             "missing_capture", "errors")  # fmt: skip
+    parts = [f"{key.replace('_', ' ')}: {counts[key]}" for key in order if counts.get(key)]
+    click.echo(f"{what}: " + (", ".join(parts) or "nothing"), err=True)

@@ -153,11 +153,21 @@ def _m006_health(db: sqlite_utils.Database) -> None:
     db.execute(VIEW_SQL)
 
 
+def _m007_warc(db: sqlite_utils.Database) -> None:
+    """Provenance: the WARC record each article was extracted from."""
+    for column, kind in (
+        ("warc_file", str), ("warc_offset", int), ("warc_length", int),
+        ("warc_record_id", str), ("warc_payload_digest", str),
+    ):  # fmt: skip
+        db["articles"].add_column(column, kind)
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
     ("m005_incremental", _m005_incremental),
     ("m006_health", _m006_health),
+    ("m007_warc", _m007_warc),
 )
 
 

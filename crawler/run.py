@@ -23,6 +23,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.spiders.news import NewsSpider
+from pipelines.warcs import warc_dir_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,8 @@ def crawl_settings(
     settings.set("BROADSHEET_SOURCE_IDS", list(source_ids), priority="cmdline")
     for key, value in overrides.items():
         settings.set(key, value, priority="cmdline")
+    if not settings.get("BROADSHEET_WARC_DIR"):
+        settings.set("BROADSHEET_WARC_DIR", str(warc_dir_for(db)), priority="cmdline")
     if "USER_AGENT" not in overrides:
         settings.set("USER_AGENT", user_agent(settings["BROADSHEET_CONTACT"]), priority="cmdline")
     return settings

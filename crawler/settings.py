@@ -34,6 +34,9 @@ REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
 
 DUPEFILTER_CLASS = "crawler.dupefilter.IdentityDupeFilter"
+# 950: closest to the network, so the WARC holds the bytes as received (still gzip-encoded),
+# redirects and retried errors included, and HTTP-cache hits (900) are not archived twice.
+DOWNLOADER_MIDDLEWARES = {"crawler.warc.WarcCaptureMiddleware": 950}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 ITEM_PIPELINES = {
@@ -47,6 +50,10 @@ BROADSHEET_SOURCE_IDS: list[str] = []
 BROADSHEET_DB = "data/broadsheet.db"
 # Extraction runs in this many worker processes (0 = in the crawler process, for debugging).
 BROADSHEET_EXTRACT_WORKERS = 2
+# Every response is archived in WARC 1.1 files here ("" = a warc/ folder beside the archive).
+BROADSHEET_WARC_ENABLED = True
+BROADSHEET_WARC_DIR = ""
+BROADSHEET_WARC_MAX_BYTES = 1024**3
 # Upper bound on requests scheduled per source and run: a hostile or endless site stops here.
 BROADSHEET_MAX_REQUESTS_PER_SOURCE = 5000
 # Fetch known pages again regardless of the re-check policy (pipelines/frontier.py).

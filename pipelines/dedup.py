@@ -71,6 +71,7 @@ def build_record(page: FetchedPage, extracted: Extracted, source_url: str) -> Ar
         content_hash=content_hash(extracted.body),
         seen_urls=tuple(seen),
         http_status=page.status,
+        warc=page.warc,
     )
 
 
@@ -86,4 +87,5 @@ def fallback_record(record: ArticleRecord) -> ArticleRecord:
         content_hash=record.content_hash,
         seen_urls=tuple(u for u in record.seen_urls if u != record.canonical_url) or (record.url,),
         http_status=record.http_status,
+        warc=record.warc,
     )

@@ -66,6 +66,9 @@ class FetchedPage:
     redirect_urls: tuple[str, ...] = ()
     discovered_via: str = ""  # "sitemap", "feed", "link", "start"
     hints: dict[str, str] = field(default_factory=dict)
+    # Where the raw response is archived: warc_file, warc_offset, warc_length, warc_record_id,
+    # warc_payload_digest (pipelines.warcs.WarcRef.row()); None when WARC capture is off.
+    warc: dict[str, object] | None = None
 
 
 @dataclass(slots=True)
@@ -106,6 +109,7 @@ class ArticleRecord:
     content_hash: str  # hash of the normalised body; equal bodies under other URLs collide here
     seen_urls: tuple[str, ...] = ()  # every URL that reached this article on this fetch
     http_status: int = 200
+    warc: dict[str, object] | None = None  # the capture this record was extracted from
 
 
 @dataclass(slots=True)

@@ -12,14 +12,13 @@ import logging
 import multiprocessing
 import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import DropItem
 
 from archive.schema import open_archive
 
-from .dedup import build_record
+from .clock import now_iso
 from .extract import EXTRACTOR_VERSION, extract_page
 from .models import Extracted, ExtractedPage, FetchedPage, FetchRecord, PageKind, SourcesConfig
 from .store import ArchiveWriter, Outcome
@@ -30,10 +29,6 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _stat(source_id: str, name: str) -> str:
@@ -106,7 +101,7 @@ class StoreStage:
         return cls(settings.get("BROADSHEET_DB"), config, crawler.stats)
 
     def open_spider(self) -> None:
-        now = _now()
+        now = now_iso()
         self.run_id = f"{now}-{uuid.uuid4().hex[:8]}"
         self.stats.set_value("broadsheet/run_id", self.run_id)
         self.writer = ArchiveWriter(open_archive(self.db_path), EXTRACTOR_VERSION)
@@ -127,30 +122,13 @@ class StoreStage:
         if not isinstance(item, ExtractedPage):
             return item
         page, extracted = item.page, item.extracted
-        source = self.config.get(page.source_id)
-        etag, modified = page.headers.get("etag", ""), page.headers.get("last-modified", "")
-        if extracted.kind is not PageKind.ARTICLE:
+        result = self.writer.ingest(page, extracted, self.config.get(page.source_id).url)
+        if result is None:
             self.stats.inc_value(_stat(page.source_id, "not_article"))
-            self.writer.record_page(
-                page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
-                page.status, None, page.fetched_at, etag, modified,
-            )  # fmt: skip
             raise DropItem(
                 f"not an article ({extracted.kind.value}: {extracted.kind_reason})",
                 log_level="DEBUG",
             )
-        record = build_record(page, extracted, source.url)
-        result = self.writer.store_article(record)
-        self.writer.record_page(
-            page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
-            page.status, result.article_id, page.fetched_at, etag, modified,
-        )  # fmt: skip
-        for hop in page.redirect_urls:
-            # The old URL of a moved article: known, so later runs need not follow it again.
-            self.writer.record_page(
-                hop, page.source_id, extracted.kind.value, f"redirects to {page.url}",
-                301, result.article_id, page.fetched_at,
-            )  # fmt: skip
         self.stats.inc_value(_stat(page.source_id, result.outcome.value))
         if result.outcome is Outcome.DUPLICATE:
             logger.info("duplicate body: %s is article %s", page.url, result.article_id)
@@ -169,7 +147,7 @@ class StoreStage:
                 )
             }  # fmt: skip
             status, why = judge_run(counts)
-            self.writer.finish_run(self.run_id, source.id, counts, status, why or reason, _now())
+            self.writer.finish_run(self.run_id, source.id, counts, status, why or reason, now_iso())
         self.writer.db.close()
 
 

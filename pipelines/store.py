@@ -10,8 +10,8 @@ from enum import StrEnum
 
 import sqlite_utils
 
-from .dedup import bodies_agree, fallback_record, identity_key
-from .models import ArticleRecord, Source
+from .dedup import bodies_agree, build_record, fallback_record, identity_key
+from .models import ArticleRecord, Extracted, FetchedPage, PageKind, Source
 
 
 class Outcome(StrEnum):
@@ -26,6 +26,8 @@ class StoreResult:
     outcome: Outcome
     article_id: str
 
+
+WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_payload_digest")
 
 # Columns whose change makes a re-fetched article "updated" rather than "unchanged".
 CONTENT_FIELDS = ("title", "authors", "published_at", "updated_at", "body")
@@ -58,6 +60,7 @@ def _article_row(record: ArticleRecord, extractor_version: str) -> dict[str, obj
         "http_status": record.http_status,
         "fetched_at": record.fetched_at,
         "extractor_version": extractor_version,
+        **{column: (record.warc or {}).get(column) for column in WARC_COLUMNS},
     }
 
 
@@ -160,12 +163,41 @@ class ArchiveWriter:
             changed = any(existing.get(f) != row.get(f) for f in CONTENT_FIELDS)
             self._link_urls(record.id, record, "fetched")
             if not changed:
-                self.db["articles"].update(record.id, {"fetched_at": record.fetched_at})
+                # Only a newer fetch moves fetched_at: re-extracting an old capture changes nothing.
+                self.db.execute(
+                    "update articles set fetched_at = ? where id = ? and fetched_at < ?",
+                    [record.fetched_at, record.id, record.fetched_at],
+                )
                 return StoreResult(Outcome.UNCHANGED, record.id)
             row.pop("url")  # keep the URL the article was first stored under
             self.db["articles"].update(record.id, row)
             self._write_comments(record.id, record.extracted.comments)
             return StoreResult(Outcome.UPDATED, record.id)
+
+    def ingest(self, page: FetchedPage, extracted: Extracted, source_url: str) -> StoreResult | None:
+        """Store one extracted page: the one path shared by crawls, reprocessing and WARC import.
+
+        Returns None for a page that is not an article (it is only remembered in ``pages``).
+        """
+        etag, modified = page.headers.get("etag", ""), page.headers.get("last-modified", "")
+        if extracted.kind is not PageKind.ARTICLE:
+            self.record_page(
+                page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
+                page.status, None, page.fetched_at, etag, modified,
+            )  # fmt: skip
+            return None
+        result = self.store_article(build_record(page, extracted, source_url))
+        self.record_page(
+            page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
+            page.status, result.article_id, page.fetched_at, etag, modified,
+        )  # fmt: skip
+        for hop in page.redirect_urls:
+            # The old URL of a moved article: known, so later runs need not follow it again.
+            self.record_page(
+                hop, page.source_id, extracted.kind.value, f"redirects to {page.url}",
+                301, result.article_id, page.fetched_at,
+            )  # fmt: skip
+        return result
 
     def record_page(
         self,

@@ -60,6 +60,11 @@ def sha1_digest(data: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
+def warc_dir_for(db: Path) -> Path:
+    """Default WARC folder: beside the archive, so the two move and back up together."""
+    return db.parent / "warc"
+
+
 # --- pointers ----------------------------------------------------------------------------------
 
 

@@ -218,3 +218,57 @@ def test_datasette_serves_search_and_csv(crawl):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _snapshot(db: sqlite_utils.Database) -> list[tuple]:
+    return db.execute("select * from articles order by id").fetchall()
+
+
+def test_every_article_points_at_a_valid_warc_record(crawl):
+    from pipelines.warcs import read_record
+
+    warc_dir = crawl.db_path.parent / "warc"
+    files = sorted(warc_dir.glob("*.warc.gz"))
+    assert files and not list(warc_dir.glob("*.open"))
+    for path in files:
+        assert subprocess.run(["gzip", "-t", str(path)], check=False).returncode == 0
+        check = subprocess.run(
+            [str(Path(sys.executable).parent / "warcio"), "check", str(path)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+    rows = crawl.db.execute(
+        "select url, warc_file, warc_offset, warc_payload_digest from articles"
+    ).fetchall()
+    assert rows and all(r[1] for r in rows)
+    for url, warc_file, offset, digest in rows:
+        record = read_record(warc_dir / warc_file, offset)
+        assert record.payload_digest == digest
+        assert canonicalize(record.url) == url
+
+
+def test_reprocess_of_unchanged_extraction_changes_nothing(crawl):
+    before = _snapshot(crawl.db)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "reprocess", "--db", str(crawl.db_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"unchanged: {len(before)}" in proc.stderr
+    assert _snapshot(crawl.db) == before
+
+
+def test_import_of_our_own_warcs_rebuilds_the_same_articles(crawl, tmp_path):
+    files = sorted((crawl.db_path.parent / "warc").glob("*.warc.gz"))
+    sources = crawl.db_path.parent / "sources.toml"
+    fresh = tmp_path / "imported.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "import-warc", "--sources", str(sources),
+         "--db", str(fresh), *map(str, files)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = sqlite_utils.Database(fresh)
+    want = {r[0] for r in crawl.db.execute("select id from articles").fetchall()}
+    got = {r[0] for r in imported.execute("select id from articles").fetchall()}
+    assert got == want

@@ -25,6 +25,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.python.failure import Failure
 
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
+from pipelines.clock import now_iso, to_iso_utc
 from pipelines.frontier import (
     CrawlMemory,
     Known,
@@ -50,10 +51,6 @@ GONE = (404, 410)
 DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
 # Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
 PRIORITY = {"robots": 30, "feed": 25, "sitemap": 20, "entry": 10, "page": 0, "listing": -10}
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _stat(source_id: str, name: str) -> str:
@@ -298,10 +295,11 @@ class NewsSpider(Spider):
                 if v
             },
             encoding=response.encoding,
-            fetched_at=now_iso(),
+            fetched_at=to_iso_utc(warc.fetched_at) if (warc := response.meta.get("warc")) else now_iso(),
             redirect_urls=tuple(response.meta.get("redirect_urls", ())),
             discovered_via=response.meta.get("via", ""),
             hints=dict(response.meta.get("hints", {})),
+            warc=warc.row() if warc else None,
         )
         yield from self._follow(response, source_id)
 

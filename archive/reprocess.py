@@ -20,9 +20,9 @@ from pipelines.extract import EXTRACTOR_VERSION
 from pipelines.frontier import parse_time
 from pipelines.models import FetchedPage, SourcesConfig
 from pipelines.scope import scopes_for
-from pipelines.stages import extract_fetched
 from pipelines.store import ArchiveWriter
 from pipelines.warcs import RecordHead, WarcFormatError, WarcResponse, iter_responses, read_record
+from pipelines.workers import extract_fetched
 
 logger = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from pipelines.faults import CrashPoints, crash
 from pipelines.warcs import (
     OPEN_SUFFIX,
     WARC_SUFFIX,
@@ -137,6 +138,7 @@ class WarcFileWriter:
         self._warc = WARCWriter(BytesIO(), gzip=False, warc_version="1.1")
         self._name = ""
         self._warcinfo_id = ""
+        self.crash_points = CrashPoints.from_env()
 
     @property
     def current_path(self) -> Path | None:
@@ -151,6 +153,10 @@ class WarcFileWriter:
         gz = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         member = gz.compress(scratch.getbuffer()) + gz.flush()
         offset = fh.tell()
+        if self.crash_points.due("warc"):  # tests: die with half a record on disk
+            fh.write(member[: len(member) // 2])
+            fh.flush()
+            crash()
         fh.write(member)
         # flush, not fsync: a SIGKILL then loses nothing written; a power cut is the fsync on
         # close's job (fsync per record would cost a disk round trip per page).

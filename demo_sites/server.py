@@ -31,6 +31,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.outlet_id = outlet_id  # None: shared host, dispatch on the path prefix
         super().__init__((HOST, port), _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-request (a killed crawler, a cancelled download) is normal
+        # for a web server; only unexpected errors deserve a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import uuid
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import DropItem
@@ -19,10 +18,11 @@ from scrapy.exceptions import DropItem
 from archive.schema import open_archive
 
 from .clock import now_iso
-from .extract import EXTRACTOR_VERSION, extract_page
+from .extract import EXTRACTOR_VERSION
 from .models import Extracted, ExtractedPage, FetchedPage, FetchRecord, PageKind, SourcesConfig
 from .store import ArchiveWriter, Outcome
 from .urlkind import url_kind_hint
+from .workers import extract_fetched, extraction_pool
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -33,11 +33,6 @@ logger = logging.getLogger(__name__)
 
 def _stat(source_id: str, name: str) -> str:
     return f"broadsheet/source/{source_id}/{name}"
-
-
-def extract_fetched(page: FetchedPage) -> Extracted:
-    """Extraction of one fetched page; a module-level function so worker processes can run it."""
-    return extract_page(page.body, page.url, encoding=page.encoding, hints=page.hints)
 
 
 class ExtractStage:
@@ -52,9 +47,7 @@ class ExtractStage:
 
     def open_spider(self) -> None:
         if self.workers > 0:
-            # forkserver: workers never inherit the reactor's threads or sockets.
-            context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self.pool = extraction_pool(self.workers)
 
     def close_spider(self) -> None:
         if self.pool is not None:

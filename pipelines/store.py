@@ -11,6 +11,7 @@ from enum import StrEnum
 import sqlite_utils
 
 from .dedup import bodies_agree, build_record, fallback_record, identity_key
+from .faults import CrashPoints
 from .models import ArticleRecord, Extracted, FetchedPage, PageKind, Source
 
 
@@ -70,6 +71,7 @@ class ArchiveWriter:
     def __init__(self, db: sqlite_utils.Database, extractor_version: str) -> None:
         self.db = db
         self.extractor_version = extractor_version
+        self.crash_points = CrashPoints.from_env()
 
     def upsert_sources(self, sources: tuple[Source, ...], now: str) -> None:
         with self.db.atomic():
@@ -148,6 +150,7 @@ class ArchiveWriter:
                 row["duplicate_of"] = other["id"] if other else None
                 row["first_seen_at"] = record.fetched_at
                 self.db["articles"].insert(row)
+                self.crash_points.maybe_crash("store")  # tests: die mid-transaction
                 self._link_urls(record.id, record, "fetched")
                 self._write_comments(record.id, record.extracted.comments)
                 return StoreResult(Outcome.NEW, record.id)
@@ -233,7 +236,14 @@ class ArchiveWriter:
             )  # fmt: skip
 
     def start_run(self, run_id: str, sources: tuple[Source, ...], now: str) -> None:
+        """Open this run's rows. Call it holding the crawl lock: any row still ``running`` then
+        belongs to a process that died, and is closed as ``aborted``."""
         with self.db.atomic():
+            self.db.execute(
+                "update crawl_runs set status = 'aborted', finish_reason ="
+                " 'the process ended before the run finished (killed or crashed)'"
+                " where status = 'running'"
+            )
             for s in sources:
                 self.db["crawl_runs"].insert(
                     {"run_id": run_id, "source": s.id, "started_at": now, "status": "running"}

@@ -87,21 +87,23 @@ def test_crawl_lock_refuses_a_second_crawl(tmp_path):
     from crawler.run import CrawlLocked, crawl_lock
 
     db = tmp_path / "a.db"
-    with crawl_lock(db):
-        with pytest.raises(CrawlLocked, match="another crawl is already writing"), crawl_lock(db):
-            pass
+    with (
+        crawl_lock(db),
+        pytest.raises(CrawlLocked, match="another crawl is already writing"),
+        crawl_lock(db),
+    ):
+        pass
     with crawl_lock(db):  # released after the first holder ends
         pass
 
 
 def test_status_flags_failed_and_silent_sources(tmp_path):
     import json
+    from datetime import UTC, datetime, timedelta
 
     from archive.schema import open_archive
     from pipelines.models import Source
     from pipelines.store import ArchiveWriter
-
-    from datetime import UTC, datetime, timedelta
 
     db_path = tmp_path / "a.db"
     start = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")

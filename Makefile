@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast lint format clean
+.PHONY: install demo test test-fast test-services lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,17 @@ install: $(STAMP)  ## create .venv and install Broadsheet with its test tools
 demo: $(STAMP)  ## serve the offline demo sites, crawl them, then browse the archive on :8001
 	$(BIN)/broadsheet demo
 
-test: $(STAMP)  ## the whole suite, end-to-end crawls included
+test: $(STAMP) test-services  ## the whole suite, end-to-end crawls included
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# System packages the tests need (a real redis-server for distributed mode), from Debian's
+# archive. Installed only when missing; needs root or sudo, as on CI.
+test-services:
+	@command -v redis-server >/dev/null || { \
+		echo "installing redis-server"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
 test-fast: $(STAMP)  ## everything except the end-to-end crawls
 	$(BIN)/python -m pytest -m "not e2e"

@@ -67,6 +67,17 @@ def cli() -> None:
     help="URL or e-mail put in the User-Agent so site owners can reach you (env BROADSHEET_CONTACT).",
 )
 @click.option("--since", metavar="DATE", help="Skip feed and sitemap entries dated before DATE.")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Join a distributed run on this Redis (redis://host:port/db); `broadsheet ingest` writes.",
+)
+@click.option(
+    "--run-name",
+    help="Distributed run to join; workers with the same name share one frontier "
+    "(default: the current UTC date and hour).",
+)
 @click.option("--recrawl", is_flag=True, help="Fetch known articles again, whatever the policy.")
 @click.option(
     "--log-file",
@@ -86,6 +97,8 @@ def crawl(
     source_ids: tuple[str, ...],
     contact: str | None,
     since: str | None,
+    redis_url: str | None,
+    run_name: str | None,
     recrawl: bool,
     log_file: Path | None,
     settings: tuple[str, ...],
@@ -102,7 +115,7 @@ def crawl(
         select(load_sources(sources_path), source_ids)
     except SourcesError as exc:
         raise click.ClickException(str(exc)) from exc
-    from crawler.run import CrawlLocked, crawl_lock, log_to_file, run_crawl
+    from crawler.run import CrawlLocked, crawl_lock, log_to_file, run_crawl, source_runs
     from pipelines.frontier import parse_time
 
     overrides = _parse_set(settings)
@@ -114,13 +127,27 @@ def crawl(
         overrides["BROADSHEET_SINCE"] = since
     if recrawl:
         overrides["BROADSHEET_RECRAWL"] = True
+    log_path = log_file or db_path.parent / "logs" / "crawl.log"
+    if redis_url:
+        # A worker of a distributed run: it never writes the archive (it may read it, when it
+        # can see it, to skip known pages), so it takes no lock.
+        from crawler.distributed import distributed_settings
+
+        overrides.update(distributed_settings(redis_url, run_name or default_run_name()))
+        log_to_file(log_path)
+        stats = run_crawl(sources_path, db_path, source_ids, overrides)
+        _print_worker_stats(stats)
+        fetched = [k for k, v in stats.items() if k.endswith("/pages_fetched") and v]
+        sys.exit(0 if fetched else 1)
     try:
         with crawl_lock(db_path):
-            log_to_file(log_file or db_path.parent / "logs" / "crawl.log")
-            runs = run_crawl(sources_path, db_path, source_ids, overrides)
+            log_to_file(log_path)
+            stats = run_crawl(sources_path, db_path, source_ids, overrides)
     except CrawlLocked as exc:
         click.echo(f"broadsheet crawl: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    run_id = stats.get("broadsheet/run_id")
+    runs = source_runs(db_path, run_id) if run_id else []
     if not runs:
         raise click.ClickException("the crawl did not start; see the log above")
     _print_runs(runs)
@@ -128,6 +155,23 @@ def crawl(
     if failed:
         click.echo(f"failed sources: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def default_run_name() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H")
+
+
+def _print_worker_stats(stats: dict[str, Any]) -> None:
+    per_source: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        parts = key.split("/")
+        if len(parts) == 4 and parts[:2] == ["broadsheet", "source"]:
+            per_source.setdefault(parts[2], {})[parts[3]] = value
+    for source, counts in sorted(per_source.items()):
+        shown = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(counts.items()))
+        click.echo(f"{source}: {shown}", err=True)
 
 
 def _print_runs(runs: list[Any]) -> None:
@@ -484,3 +528,55 @@ def _print_counts(what: str, counts: Any) -> None:
              "missing_capture", "errors")  # fmt: skip
     parts = [f"{key.replace('_', ' ')}: {counts[key]}" for key in order if counts.get(key)]
     click.echo(f"{what}: " + (", ".join(parts) or "nothing"), err=True)
+
+
+@cli.command()
+@click.option(
+    "--redis", "redis_url", required=True, metavar="URL", help="Redis of the distributed run."
+)
+@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_SOURCES, show_default=True, envvar="BROADSHEET_SOURCES",
+              help="Sources file (the same the workers use).")  # fmt: skip
+@db_option
+@click.option("--idle-exit", type=float, metavar="SECONDS",
+              help="Stop after the queue has been empty this long (default: run until stopped).")  # fmt: skip
+def ingest(redis_url: str, sources_path: Path, db_path: Path, idle_exit: float | None) -> None:
+    """The single writer of a distributed crawl: apply what workers send through Redis.
+
+    Holds the archive's crawl lock, so a local crawl and a writer never write at once.
+    """
+    import redis
+
+    from archive.ingest import Ingester, drain
+    from archive.schema import open_archive
+    from crawler.run import CrawlLocked, crawl_lock
+    from pipelines.extract import EXTRACTOR_VERSION
+    from pipelines.sources import SourcesError, load_sources
+    from pipelines.store import ArchiveWriter
+
+    try:
+        config = load_sources(sources_path)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise click.ClickException(f"cannot reach Redis at {redis_url}: {exc}") from exc
+    try:
+        with crawl_lock(db_path):
+            ingester = Ingester(ArchiveWriter(open_archive(db_path), EXTRACTOR_VERSION), config)
+            with _stderr_console().status("waiting for messages…") as status:
+                totals = drain(
+                    client, ingester, idle_exit=idle_exit,
+                    on_message=lambda t: status.update(
+                        f"{t.messages:,} messages, {t.outcomes['new']:,} new articles"
+                    ),
+                )  # fmt: skip
+    except CrawlLocked as exc:
+        click.echo(f"broadsheet ingest: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    _print_counts("ingested", totals.outcomes)
+    if totals.rejected:
+        click.echo(f"{totals.rejected} messages rejected (kept in Redis for inspection)", err=True)
+        sys.exit(1)

@@ -3,9 +3,10 @@
 ``?utm_source=…``, ``?print=1``, ``/amp/`` and http/https variants of one article share an
 identity key (``pipelines.urls.identity_key``), so only the first of them is fetched. Discovery
 documents (robots.txt, sitemaps, feeds) are keyed per source, because sources that share a host
-each need to read them. Redirect hops are keyed on the exact URL: an http->https or trailing-slash
-hop lands on its own identity and must not be dropped, and a moved article is fetched through its
-old URL once more so that the old URL is recorded in ``article_urls``.
+each need to read them. A redirect to another identity is de-duplicated like any link (a moved
+article already fetched costs nothing more; the spider records the old URL); a hop within one
+identity (http->https, trailing slash) is keyed on the exact URL, or it would be dropped as its
+own twin.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ DISCOVERY_ROLES = frozenset({"robots", "sitemap", "feed"})
 def request_key(request: Request) -> bytes:
     role = request.meta.get("role", "")
     identity = identity_key(request.url)
-    if request.meta.get("redirect_urls"):
+    hops = request.meta.get("redirect_urls") or ()
+    if any(identity_key(hop) == identity for hop in hops):
+        # http->https or trailing-slash hop: it lands on the identity that led here.
         key = f"redirect|{request.url}"
     elif role in DISCOVERY_ROLES:
         key = f"{role}|{request.meta.get('source', '')}|{request.url}"

@@ -108,15 +108,18 @@ def run_crawl(
     db: Path,
     source_ids: tuple[str, ...] = (),
     overrides: dict[str, Any] | None = None,
-) -> list[SourceRun]:
+) -> dict[str, Any]:
+    """Run the crawl to its end; return the Scrapy stats (``broadsheet/run_id`` among them)."""
     settings = crawl_settings(sources, db, source_ids, overrides or {})
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler)
     process.start()
-    run_id = crawler.stats.get_value("broadsheet/run_id")
-    if not run_id:
-        return []
+    return crawler.stats.get_stats() if crawler.stats else {}
+
+
+def source_runs(db: Path, run_id: str) -> list[SourceRun]:
+    """The verdicts the store stage wrote for one run."""
     rows = sqlite_utils.Database(db).execute(
         "select source, status, finish_reason, pages_fetched, articles_new, articles_updated,"
         " articles_unchanged, articles_duplicate, pages_not_article, errors"

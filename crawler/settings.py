@@ -63,4 +63,9 @@ BROADSHEET_SINCE = ""
 # Links taken from one page at most (a page with 100,000 links costs no more than this).
 BROADSHEET_MAX_LINKS_PER_PAGE = 400
 
+# Distributed mode (`broadsheet crawl --redis URL`): the run this worker joins ("" = not
+# distributed), and how long an idle worker waits for links other workers may still add.
+BROADSHEET_REDIS_RUN = ""
+BROADSHEET_REDIS_IDLE_GRACE = 5.0
+
 LOG_LEVEL = "INFO"

@@ -94,6 +94,9 @@ class Extracted:
     original_source: str = ""
     is_paywalled: bool = False
     comments: list[str] = field(default_factory=list)
+    # news agencies / wire services credited in the byline ("AP", "SAN News Service"); the
+    # people of the byline are in ``authors``
+    agencies: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -122,12 +125,14 @@ class ExtractedPage:
 
 @dataclass(slots=True)
 class FetchRecord:
-    """A fetch that yields no page to extract: a discovery document, or a 304 Not Modified."""
+    """A fetch that yields no page to extract: a discovery document, a 304 Not Modified, a
+    redirect, a gone page or a robots.txt refusal."""
 
     url: str
     source_id: str
-    kind: str  # "robots", "sitemap", "feed", or the earlier verdict for a 304 page
+    kind: str  # robots, sitemap, feed, redirect, gone, forbidden, or the verdict for a 304 page
     status: int
     fetched_at: str
     etag: str = ""
     last_modified: str = ""
+    target: str = ""  # where a redirect points

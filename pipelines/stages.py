@@ -20,6 +20,7 @@ from archive.schema import open_archive
 from .clock import now_iso
 from .extract import EXTRACTOR_VERSION
 from .models import Extracted, ExtractedPage, FetchedPage, FetchRecord, PageKind, SourcesConfig
+from .runs import RUN_COUNTS, judge_run
 from .store import ArchiveWriter, Outcome
 from .urlkind import url_kind_hint
 from .workers import extract_fetched, extraction_pool
@@ -105,10 +106,7 @@ class StoreStage:
         if self.writer is None:
             return item
         if isinstance(item, FetchRecord):
-            self.writer.record_page(
-                item.url, item.source_id, item.kind, "", item.status, None, item.fetched_at,
-                item.etag, item.last_modified,
-            )  # fmt: skip
+            self.writer.record_fetch(item)
             if item.status == 304 and item.kind == PageKind.ARTICLE.value:
                 self.stats.inc_value(_stat(item.source_id, "unchanged"))
             raise DropItem("fetch recorded", log_level="DEBUG")
@@ -133,29 +131,8 @@ class StoreStage:
         reason = self.stats.get_value("finish_reason") or "finished"
         for source in self.config.sources:
             counts = {
-                name: int(self.stats.get_value(_stat(source.id, name), 0))
-                for name in (
-                    "pages_fetched", "new", "updated", "unchanged", "duplicate",
-                    "not_article", "errors", "blocked", "known_skipped", "not_modified",
-                )
-            }  # fmt: skip
+                name: int(self.stats.get_value(_stat(source.id, name), 0)) for name in RUN_COUNTS
+            }
             status, why = judge_run(counts)
             self.writer.finish_run(self.run_id, source.id, counts, status, why or reason, now_iso())
         self.writer.db.close()
-
-
-def judge_run(counts: dict[str, int]) -> tuple[str, str]:
-    """Whether one source's run is healthy; a failed run makes ``broadsheet crawl`` exit non-zero."""
-    fetched, errors, blocked = counts["pages_fetched"], counts["errors"], counts["blocked"]
-    seen = sum(counts[k] for k in ("new", "updated", "unchanged", "duplicate"))
-    if fetched == 0:
-        return "failed", f"no page fetched ({errors} errors)"
-    if blocked and blocked * 2 >= fetched + errors:
-        return "failed", f"blocked: {blocked} responses were 403 or 429"
-    if errors > fetched:
-        return "failed", f"more errors ({errors}) than pages fetched ({fetched})"
-    if seen == 0 and not counts.get("known_skipped") and not counts.get("not_modified"):
-        # Nothing new is normal for an incremental run that found only known or unchanged pages;
-        # finding no article at all, known or new, means the source broke or blocked us quietly.
-        return "failed", f"collected no article from {fetched} pages"
-    return "ok", ""

@@ -12,7 +12,8 @@ import sqlite_utils
 
 from .dedup import bodies_agree, build_record, fallback_record, identity_key
 from .faults import CrashPoints
-from .models import ArticleRecord, Extracted, FetchedPage, PageKind, Source
+from .models import ArticleRecord, Extracted, FetchedPage, FetchRecord, PageKind, Source
+from .urls import canonicalize
 
 
 class Outcome(StrEnum):
@@ -28,6 +29,7 @@ class StoreResult:
     article_id: str
 
 
+REDIRECT_REASON = "redirects to "
 WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_payload_digest")
 
 # Columns whose change makes a re-fetched article "updated" rather than "unchanged".
@@ -200,7 +202,46 @@ class ArchiveWriter:
                 hop, page.source_id, extracted.kind.value, f"redirects to {page.url}",
                 301, result.article_id, page.fetched_at,
             )  # fmt: skip
+        self._adopt_redirects(result.article_id, page)
         return result
+
+    def record_fetch(self, fetch: FetchRecord) -> None:
+        """Remember a fetch that produced no page: a document, a 304, a redirect, a 404."""
+        reason = f"{REDIRECT_REASON}{fetch.target}" if fetch.target else ""
+        self.record_page(
+            fetch.url, fetch.source_id, fetch.kind, reason, fetch.status, None, fetch.fetched_at,
+            fetch.etag, fetch.last_modified,
+        )  # fmt: skip
+        if fetch.target:
+            target = self.db.execute(
+                "select article_id from pages where identity = ? and article_id is not null"
+                " limit 1",
+                [identity_key(fetch.target)],
+            ).fetchone()
+            if target:
+                self._link_alias(fetch.url, target[0], fetch.source_id, fetch.fetched_at)
+
+    def _adopt_redirects(self, article_id: str, page: FetchedPage) -> None:
+        """Old URLs whose redirect was recorded before their target was stored."""
+        reasons = [f"{REDIRECT_REASON}{canonicalize(u)}" for u in (page.url, *page.redirect_urls)]
+        marks = ",".join("?" * len(reasons))
+        rows = self.db.execute(
+            f"select url from pages where kind = 'redirect' and article_id is null"
+            f" and kind_reason in ({marks})",
+            reasons,
+        ).fetchall()
+        for (url,) in rows:
+            self._link_alias(url, article_id, page.source_id, page.fetched_at)
+
+    def _link_alias(self, url: str, article_id: str, source: str, at: str) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "insert into article_urls (url, article_id, source, via, first_seen_at, last_seen_at)"
+                " values (?, ?, ?, 'redirect', ?, ?) on conflict(url) do update set"
+                " last_seen_at = excluded.last_seen_at",
+                [url, article_id, source, at, at],
+            )
+            self.db.execute("update pages set article_id = ? where url = ?", [article_id, url])
 
     def record_page(
         self,

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 GONE = (404, 410)
+REDIRECTS = (301, 302, 303, 307, 308)
 DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
 # Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
 PRIORITY = {"robots": 30, "feed": 25, "sitemap": 20, "entry": 10, "page": 0, "listing": -10}
@@ -117,6 +118,7 @@ class NewsSpider(Spider):
         self.scheduled[source_id] += 1
         known = meta.pop("known", None) or (None if self.policy.recrawl else self._known(url))
         headers = {} if self.policy.recrawl else conditional_headers(known)
+        page = role not in DOCUMENT_ROLES
         return Request(
             url,
             callback=callback,
@@ -128,7 +130,10 @@ class NewsSpider(Spider):
                 "role": role,
                 "was_known": known is not None,
                 "known_kind": known.kind if known else "",
-                "handle_httpstatus_list": [304],
+                # Pages follow redirects in parse_page, so that a moved URL whose target was
+                # already fetched (by this or another worker) costs no second fetch.
+                "dont_redirect": page,
+                "handle_httpstatus_list": [304, *REDIRECTS] if page else [304],
                 **meta,
             },
         )
@@ -279,6 +284,9 @@ class NewsSpider(Spider):
         if self._not_modified(response):
             yield self._record(response, response.meta.get("known_kind") or "listing")
             return
+        if response.status in REDIRECTS:
+            yield from self._redirect(response, source_id)
+            return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or not any(t in content_type for t in HTML_TYPES):
             self.logger.info("skipped non-HTML %s (%s)", response.url, content_type or "no type")
@@ -302,6 +310,29 @@ class NewsSpider(Spider):
             warc=warc.row() if warc else None,
         )
         yield from self._follow(response, source_id)
+
+    def _redirect(self, response: Response, source_id: str) -> Iterator[Request | FetchRecord]:
+        location = response.headers.get(b"Location")
+        if not location:
+            self.crawler.stats.inc_value(_stat(source_id, "errors"))
+            self.logger.warning("redirect without Location: %s", response.url)
+            return
+        target = canonicalize(urljoin(response.url, location.decode("latin-1").strip()))
+        hops = [*response.meta.get("redirect_urls", ()), response.url]
+        if len(hops) > self.settings.getint("REDIRECT_MAX_TIMES"):
+            self.crawler.stats.inc_value(_stat(source_id, "errors"))
+            self.logger.warning("too many redirects: %s", " -> ".join(hops))
+            return
+        record = self._record(response, "redirect")
+        record.target = target
+        yield record
+        request = self._page_request(
+            target, source_id, self.scopes[source_id], response.meta.get("via", "link"),
+            dict(response.meta.get("hints", {})),
+        )  # fmt: skip
+        if request is not None:
+            request.meta["redirect_urls"] = hops
+            yield request
 
     def _follow(self, response: TextResponse, source_id: str) -> Iterator[Request]:
         scope = self.scopes[source_id]

@@ -1,0 +1,28 @@
+"""Verdicts on crawl runs: what counts as a failed source."""
+
+from __future__ import annotations
+
+# Per-source counters of a run (Scrapy stats ``broadsheet/source/<id>/<name>``).
+RUN_COUNTS = (
+    "pages_fetched", "new", "updated", "unchanged", "duplicate", "not_article", "errors",
+    "blocked", "known_skipped", "not_modified",
+)  # fmt: skip
+# The ones a fetching process knows; the others are known only where articles are stored.
+FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modified")
+
+
+def judge_run(counts: dict[str, int]) -> tuple[str, str]:
+    """Whether one source's run is healthy; a failed run makes ``broadsheet crawl`` exit non-zero."""
+    fetched, errors, blocked = counts["pages_fetched"], counts["errors"], counts["blocked"]
+    seen = sum(counts[k] for k in ("new", "updated", "unchanged", "duplicate"))
+    if fetched == 0:
+        return "failed", f"no page fetched ({errors} errors)"
+    if blocked and blocked * 2 >= fetched + errors:
+        return "failed", f"blocked: {blocked} responses were 403 or 429"
+    if errors > fetched:
+        return "failed", f"more errors ({errors}) than pages fetched ({fetched})"
+    if seen == 0 and not counts.get("known_skipped") and not counts.get("not_modified"):
+        # Nothing new is normal for an incremental run that found only known or unchanged pages;
+        # finding no article at all, known or new, means the source broke or blocked us quietly.
+        return "failed", f"collected no article from {fetched} pages"
+    return "ok", ""

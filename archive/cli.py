@@ -524,8 +524,8 @@ def _stderr_console() -> Any:
 
 
 def _print_counts(what: str, counts: Any) -> None:
-    order = ("pages_fetched", "new", "updated", "unchanged", "duplicate", "not_article",
-             "missing_capture", "errors")  # fmt: skip
+    order = ("pages_fetched", "new", "updated", "touched", "unchanged", "duplicate", "dropped",
+             "not_article", "missing_capture", "errors")  # fmt: skip
     parts = [f"{key.replace('_', ' ')}: {counts[key]}" for key in order if counts.get(key)]
     click.echo(f"{what}: " + (", ".join(parts) or "nothing"), err=True)
 

@@ -62,7 +62,7 @@ class Ingester:
             self._start(message.run_id, sources, message.at or now_iso())
         elif message.kind == "page" and message.page is not None:
             page, extracted = message.page.page, message.page.extracted
-            result = self.writer.ingest(page, extracted, self._source(page.source_id).url)
+            result = self.writer.ingest(page, extracted, self._source(page.source_id))
             outcome = "not_article" if result is None else result.outcome.value
             self.runs[message.run_id][page.source_id][outcome] += 1
             self.totals.outcomes[outcome] += 1

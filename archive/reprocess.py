@@ -18,7 +18,7 @@ import sqlite_utils
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.extract import EXTRACTOR_VERSION
 from pipelines.frontier import parse_time
-from pipelines.models import FetchedPage, SourcesConfig
+from pipelines.models import FetchedPage, Source, SourcesConfig
 from pipelines.scope import scopes_for
 from pipelines.store import ArchiveWriter
 from pipelines.warcs import RecordHead, WarcFormatError, WarcResponse, iter_responses, read_record
@@ -55,10 +55,8 @@ def _page(response: WarcResponse, source_id: str, warc_file: str) -> FetchedPage
     )
 
 
-def _ingest(
-    writer: ArchiveWriter, page: FetchedPage, source_url: str, counts: Counter[str]
-) -> None:
-    result = writer.ingest(page, extract_fetched(page), source_url)  # extract_page never raises
+def _ingest(writer: ArchiveWriter, page: FetchedPage, source: Source, counts: Counter[str]) -> None:
+    result = writer.ingest(page, extract_fetched(page), source)  # extract_page never raises
     counts["not_article" if result is None else result.outcome.value] += 1
 
 
@@ -111,9 +109,8 @@ def reprocess(
             )
             counts["missing_capture"] += 1
             continue
-        _ingest(
-            writer, _page(response, capture.source, capture.warc_file), capture.source_url, counts
-        )
+        page = _page(response, capture.source, capture.warc_file)
+        _ingest(writer, page, writer.source(capture.source), counts)
         if progress:
             progress(done, len(captures))
     return counts
@@ -163,7 +160,7 @@ def import_warcs(
                 continue
             counts = per_source[source_id]
             counts["pages_fetched"] += 1
-            _ingest(writer, _page(response, source_id, resolved), config.get(source_id).url, counts)
+            _ingest(writer, _page(response, source_id, resolved), config.get(source_id), counts)
     for source_id, counts in per_source.items():
         totals.update(counts)
         writer.finish_run(run_id, source_id, dict(counts), "ok", "warc import", now_iso())

@@ -13,6 +13,9 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from archive.migrations_facts import m003_facts
+from archive.migrations_stories import m002_stories, m004_versions
+
 MIGRATION_SET = "broadsheet"
 
 
@@ -162,12 +165,29 @@ def _m007_warc(db: sqlite_utils.Database) -> None:
         db["articles"].add_column(column, kind)
 
 
+def _m008_site_name_index(db: sqlite_utils.Database) -> None:
+    """Origins are matched by the name outlets give themselves on their pages."""
+    db["articles"].create_index(["site_name"])
+
+
+def _m009_relevance_policy(db: sqlite_utils.Database) -> None:
+    """Which stored articles a source's relevance policy flagged, and how many it dropped."""
+    db["articles"].add_column("relevance_flagged", int)
+    db["crawl_runs"].add_column("articles_dropped", int)
+    db["sources"].add_column("relevance", str)
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
     ("m005_incremental", _m005_incremental),
     ("m006_health", _m006_health),
     ("m007_warc", _m007_warc),
+    ("m002_stories", m002_stories),
+    ("m004_versions", m004_versions),
+    ("m008_site_name_index", _m008_site_name_index),
+    ("m003_facts", m003_facts),
+    ("m009_relevance_policy", _m009_relevance_policy),
 )
 
 

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
 from pipelines.models import Extracted, PageKind
 from pipelines.urlkind import url_kind_hint, url_shape
+
+if TYPE_CHECKING:
+    from pipelines.extraction.page import PageInfo
 
 _ARTICLE_TYPES = frozenset(
     {
@@ -100,11 +104,20 @@ def _read_jsonld(text: str, out: _JsonLd) -> None:
     try:
         data = json.loads(text, strict=False)
     except ValueError:
-        # Broken JSON is common (trailing commas, raw newlines); the first @type still tells.
-        match = _TYPE_RE.search(text)
-        if match:
-            _note_node({"@type": match.group(1)}, out)
+        _note_broken(text, out)
         return
+    _note_data(data, out)
+
+
+def _note_broken(text: str, out: _JsonLd) -> None:
+    # Broken JSON is common (trailing commas, raw newlines); the first @type still tells.
+    match = _TYPE_RE.search(text)
+    if match:
+        _note_node({"@type": match.group(1)}, out)
+
+
+def _note_data(data: Any, out: _JsonLd) -> None:
+    """One parsed JSON-LD document: top-level items and their @graph nodes."""
     stack = data if isinstance(data, list) else [data]
     for item in stack[:50]:
         if not isinstance(item, dict):
@@ -155,8 +168,11 @@ class _Block:
 
 
 @dataclass(slots=True)
-class _Page:
-    """Everything read from the tree in one walk."""
+class PageSignals:
+    """Everything the classifier reads from the tree, in one walk (``read_page_signals``).
+
+    The extractor computes it before its body step and passes it to ``classify_page``.
+    """
 
     jsonld: _JsonLd = field(default_factory=_JsonLd)
     og_type: str = ""
@@ -170,6 +186,11 @@ class _Page:
     main_paragraphs: int = 0
     main_link_density: float = 0.0
     main_teasers: int = 0
+    # visible words of the whole page; only counted when the paragraphs hold almost nothing
+    visible_words: int | None = None
+    # elements holding two or more prose paragraphs (<p>) as their own children, in document
+    # order (the extractor looks here for a story split over several containers)
+    paragraph_parents: list[lxml.html.HtmlElement] = field(default_factory=list)
 
 
 def _best_block(groups: dict[lxml.html.HtmlElement, _Block]) -> tuple[Any, _Block]:
@@ -206,12 +227,32 @@ def _br_block(el: lxml.html.HtmlElement) -> _Block:
     return _Block(words=sum(words), paragraphs=sum(1 for n in words if n >= 8))
 
 
-def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
-    page = _Page()
+def _head_from_info(page: PageSignals, info: PageInfo) -> None:
+    """Head and JSON-LD signals from the extractor's sweep, instead of reading them again."""
+    page.og_type = info.first("og:type").strip().lower()
+    page.published_meta = bool(info.first("article:published_time", "og:article:published_time"))
+    page.rel_next = bool(info.links.get("next"))
+    for data in info.jsonld_docs:
+        _note_data(data, page.jsonld)
+    for text in info.jsonld_broken:
+        _note_broken(text, page.jsonld)
+
+
+def read_page_signals(
+    tree: lxml.html.HtmlElement, url: str, info: PageInfo | None = None
+) -> PageSignals:
+    """Read the tree once. With ``info`` (the extractor's head sweep) meta, link and JSON-LD
+    are taken from it and not read again."""
+    page = PageSignals()
+    tags: Iterable[str] = ("article", "p", "br", *_HEADINGS)
+    if info is None:
+        tags = ("meta", "link", "script", *tags)
+    else:
+        _head_from_info(page, info)
     # levels[k] maps each element k+1 levels above a paragraph to the paragraphs under it.
     levels: list[dict[lxml.html.HtmlElement, _Block]] = [{} for _ in range(_LEVELS)]
     br_parents: dict[lxml.html.HtmlElement, int] = {}
-    for el in tree.iter("meta", "link", "script", "article", "p", "br", *_HEADINGS):
+    for el in tree.iter(*tags):
         tag = el.tag
         if tag == "br":
             parent = el.getparent()
@@ -266,6 +307,7 @@ def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
     if len(own_path) > 1:
         for href in [h for h in page.teasers if h.split("?", 1)[0].rstrip("/").endswith(own_path)]:
             del page.teasers[href]
+    page.paragraph_parents = [el for el, block in levels[0].items() if block.paragraphs >= 2]
     teaser_els = list(page.teasers.values())
     for el, n_br in br_parents.items():
         if n_br >= 3:  # a div of <br>-separated text runs counts as a block of paragraphs
@@ -294,16 +336,32 @@ def _read_page(tree: lxml.html.HtmlElement, url: str) -> _Page:
         page.main_link_density = main.link_words / max(main.words, 1)
         if page.main_teasers:
             page.main_words //= page.main_teasers
+    if page.p_words < _EMPTY_WORDS:
+        page.visible_words = _visible_words(tree)
     return page
 
 
-def _visible_words(tree: lxml.html.HtmlElement) -> int:
-    # Only reached for near-empty pages, so an XPath over every text node is affordable.
-    texts = tree.xpath(
-        ".//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-        " or ancestor::template)]"
-    )
-    return _words(" ".join(str(t) for t in texts))
+_INVISIBLE = ("script", "style", "noscript", "template")
+
+
+def _visible_words(tree: lxml.html.HtmlElement, enough: int = _EMPTY_WORDS) -> int:
+    """Words of the body's text outside script/style/noscript/template, counted up to
+    ``enough`` (the walk stops there: only "fewer than ``enough``" matters)."""
+    body = next(tree.iter("body"), None)
+    if body is None:
+        return 0
+    hidden: set[lxml.html.HtmlElement] = set()
+    for root in body.iter(*_INVISIBLE):
+        hidden.update(root.iter())
+    count = 0
+    for el in body.iter():
+        if el not in hidden and el.text:
+            count += _words(el.text)
+        if el is not body and el.tail and el.getparent() not in hidden:
+            count += _words(el.tail)
+        if count >= enough:
+            break
+    return count
 
 
 def _canonical_is_root(canonical: str, url: str) -> bool:
@@ -341,26 +399,35 @@ class Verdict:
 
 
 def classify_page(
-    tree: lxml.html.HtmlElement, url: str, extracted: Extracted
+    tree: lxml.html.HtmlElement,
+    url: str,
+    extracted: Extracted,
+    signals: PageSignals | None = None,
 ) -> tuple[PageKind, str]:
     """Return what the page is and a short human-readable reason.
 
     ``tree`` is the page as parsed (it is only read), ``extracted`` the fields the extractor
-    found on it. Only ``PageKind.ARTICLE`` pages should be stored as articles.
+    found on it. Only ``PageKind.ARTICLE`` pages should be stored as articles. ``signals``, when
+    given, is ``read_page_signals`` of that page, computed earlier; the tree is then not read.
     """
-    verdict = explain_page(tree, url, extracted)
+    verdict = explain_page(tree, url, extracted, signals)
     return verdict.kind, verdict.reason
 
 
-def explain_page(tree: lxml.html.HtmlElement, url: str, extracted: Extracted) -> Verdict:
+def explain_page(
+    tree: lxml.html.HtmlElement,
+    url: str,
+    extracted: Extracted,
+    signals: PageSignals | None = None,
+) -> Verdict:
     """``classify_page`` with its score and every weighted signal it used."""
-    page = _read_page(tree, url)
+    page = signals if signals is not None else read_page_signals(tree, url)
     body_words = _words(extracted.body)
     body_paras = extracted.body.count("\n\n") + 1 if extracted.body.strip() else 0
     ld = page.jsonld
 
     if body_words < _EMPTY_WORDS and page.p_words < _EMPTY_WORDS:
-        visible = _visible_words(tree)
+        visible = page.visible_words if page.visible_words is not None else _visible_words(tree)
         if visible < _EMPTY_WORDS:
             return Verdict(PageKind.EMPTY, f"empty: {visible} visible words")
 

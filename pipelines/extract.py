@@ -7,14 +7,15 @@ Method and measured quality: docs/extraction.md.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
 from lxml.html import HtmlElement
 
-from pipelines.classify import classify_page
+from pipelines.classify import classify_page, read_page_signals
 from pipelines.extraction.authors import find_authors
-from pipelines.extraction.body import clean_body, extract_body_text
+from pipelines.extraction.body import clean_body, extract_body_text, join_split_body
 from pipelines.extraction.comments import find_comments
 from pipelines.extraction.dates import find_published, find_updated
 from pipelines.extraction.fields import (
@@ -26,9 +27,14 @@ from pipelines.extraction.fields import (
     find_top_image,
 )
 from pipelines.extraction.language import find_language
-from pipelines.extraction.page import collect_page_info
-from pipelines.extraction.parse import parse_html
-from pipelines.extraction.source import find_original_source, find_paywall
+from pipelines.extraction.page import collect_page_info, drop_inert
+from pipelines.extraction.parse import parse_document
+from pipelines.extraction.source import (
+    find_original_source,
+    find_page_source,
+    find_paywall_markup,
+    find_paywall_text,
+)
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
@@ -46,34 +52,52 @@ def extract_page(
 ) -> Extracted:
     """Parse ``html`` once and fill every field of ``Extracted`` from that tree."""
     try:
-        tree = parse_html(html, encoding)
+        tree, text = parse_document(html, encoding)
     except Exception as err:  # noqa: BLE001 - arbitrary bytes must not stop a crawl
         return Extracted(kind=PageKind.EMPTY, kind_reason=f"unparseable: {type(err).__name__}")
     if tree is None:
         return Extracted(kind=PageKind.EMPTY, kind_reason="no HTML content")
     try:
-        extracted = _extract_fields(tree, url, hints or {})
+        return _extract_fields(tree, text, url, hints or {})
     except Exception as err:
         LOGGER.exception("extraction failed for %s", url)
         return Extracted(kind=PageKind.EMPTY, kind_reason=f"extraction error: {type(err).__name__}")
-    extracted.kind, extracted.kind_reason = classify_page(tree, url, extracted)
-    return extracted
 
 
-def _extract_fields(tree: HtmlElement, url: str, hints: dict[str, str]) -> Extracted:
+def _reparse(text: str) -> Callable[[], HtmlElement | None]:
+    def fresh() -> HtmlElement | None:
+        return parse_document(text)[0]
+
+    return fresh
+
+
+def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str]) -> Extracted:
+    # Every step that reads the tree runs first: trafilatura then gets the tree itself (no
+    # copy) and prunes it in place. The classifier's tree signals are read here for the same
+    # reason, and take the head sweep's meta and JSON-LD instead of parsing them again.
     info = collect_page_info(tree)
     site_name = find_site_name(info)
     title = find_title(tree, info, url, site_name)
-    published_at, published_method = find_published(tree, info, url, hints)
+    published_at, published_method = find_published(tree, info, url, hints, text)
     updated_at, updated_method = find_updated(tree, info)
-    raw_body = extract_body_text(tree)
+    authors, agencies = find_authors(tree, info, site_name, url)
+    paywall_markup = find_paywall_markup(tree, info)
+    comments = find_comments(tree, info)
+    page_source = find_page_source(tree, info, text)
+    signals = read_page_signals(tree, url, info)
+
+    drop_inert(info)  # less for trafilatura to copy and walk; it would delete them itself
+    join_split_body(signals.paragraph_parents)
+    raw_body = extract_body_text(tree, _reparse(text))
     lines = raw_body.split("\n")
     original_source, source_line = find_original_source(lines, info)
+    if not original_source:
+        original_source = page_source
     body = clean_body(raw_body, title, drop=(source_line,))
-    return Extracted(
+    extracted = Extracted(
         kind=PageKind.ARTICLE,
         title=title,
-        authors=find_authors(tree, info, site_name),
+        authors=authors,
         published_at=published_at,
         published_method=published_method,
         updated_at=updated_at if updated_at != published_at else "",
@@ -87,9 +111,13 @@ def _extract_fields(tree: HtmlElement, url: str, hints: dict[str, str]) -> Extra
         tags=find_tags(info),
         section=find_section(info),
         original_source=original_source,
-        is_paywalled=find_paywall(tree, info, raw_body),
-        comments=find_comments(tree, info.attrs),
+        is_paywalled=paywall_markup or find_paywall_text(raw_body),
+        comments=comments,
+        agencies=agencies,
     )
+    # the tree is spent (trafilatura pruned it): the classifier reads only ``signals``
+    extracted.kind, extracted.kind_reason = classify_page(tree, url, extracted, signals)
+    return extracted
 
 
 def extracted_to_dict(e: Extracted, url: str = "") -> dict[str, Any]:

@@ -34,6 +34,8 @@ class Source:
     country: str = ""
     language: str = ""
     tags: tuple[str, ...] = ()
+    # What to do with articles the topic lexicon finds irrelevant: keep, flag or drop.
+    relevance: str = "keep"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 # Per-source counters of a run (Scrapy stats ``broadsheet/source/<id>/<name>``).
 RUN_COUNTS = (
-    "pages_fetched", "new", "updated", "unchanged", "duplicate", "not_article", "errors",
-    "blocked", "known_skipped", "not_modified",
+    "pages_fetched", "new", "updated", "touched", "unchanged", "duplicate", "dropped",
+    "not_article", "errors", "blocked", "known_skipped", "not_modified",
 )  # fmt: skip
 # The ones a fetching process knows; the others are known only where articles are stored.
 FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modified")
@@ -14,7 +14,9 @@ FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modi
 def judge_run(counts: dict[str, int]) -> tuple[str, str]:
     """Whether one source's run is healthy; a failed run makes ``broadsheet crawl`` exit non-zero."""
     fetched, errors, blocked = counts["pages_fetched"], counts["errors"], counts["blocked"]
-    seen = sum(counts[k] for k in ("new", "updated", "unchanged", "duplicate"))
+    seen = sum(
+        counts.get(k, 0) for k in ("new", "updated", "touched", "unchanged", "duplicate", "dropped")
+    )
     if fetched == 0:
         return "failed", f"no page fetched ({errors} errors)"
     if blocked and blocked * 2 >= fetched + errors:

@@ -23,16 +23,23 @@ _S32 = np.uint64(32)
 
 # Numbers keep their decimal point but lose thousands separators: "1,500" and "1500" agree.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[^\W\d_][\w'’&-]*")
+# A capitalised word, with what precedes it when that makes it a sentence opener (start of a
+# line, or after sentence punctuation, quotes or brackets): openers say nothing about names.
+_CAPITALISED = re.compile(
+    r"(?P<opener>(?:^|[.!?:;\"“”'‘’(\[—–-])\s*)?"
+    r"(?P<word>[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’&-]*)",
+    re.MULTILINE,
+)
 _POSSESSIVE = re.compile(r"['’]s?$")
-# A capitalised word right after these (or at the start of a line) may be capitalised only
-# because it opens a sentence, so it says nothing about names.
-_SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”'‘’\n(\[—–-])\s*$")
 # Capitalised function words that open headings, bullets and quotes anywhere in a line.
 _CAPITAL_STOPWORDS = frozenset(
-    "a an the and or but if in on at of for to from by with as is are was were be this that these "
-    "those it its he she they we i you his her their our mr ms mrs dr".split()
-)
+    {
+        "a", "an", "the", "and", "or", "but", "if", "in", "on", "at", "of", "for", "to", "from",
+        "by", "with", "as", "is", "are", "was", "were", "be", "this", "that", "these", "those",
+        "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "mr",
+        "ms", "mrs", "dr",
+    }
+)  # fmt: skip
 
 
 def words(text: str) -> list[str]:
@@ -74,10 +81,6 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
     return np.unique((acc >> _S32).astype(np.uint32))
 
 
-def _is_sentence_start(text: str, start: int) -> bool:
-    return bool(_SENTENCE_END.search(text[max(0, start - 4) : start]))
-
-
 def salient_tokens(text: str) -> set[str]:
     """Numbers and names: the tokens a copy keeps and a templated brief changes.
 
@@ -85,11 +88,10 @@ def salient_tokens(text: str) -> set[str]:
     for named entities); numbers are digit runs with thousands separators dropped.
     """
     found = {m.group().replace(",", "") for m in _NUMBER.finditer(text)}
-    for m in _WORD.finditer(text):
-        token = m.group()
-        if not token[0].isupper() or _is_sentence_start(text, m.start()):
+    for m in _CAPITALISED.finditer(text):
+        if m.group("opener") is not None:
             continue
-        folded = _POSSESSIVE.sub("", token.casefold())
+        folded = _POSSESSIVE.sub("", m.group("word").casefold())
         if folded and folded not in _CAPITAL_STOPWORDS:
             found.add(folded)
     return found

@@ -12,7 +12,8 @@ from .models import Source, SourcesConfig
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _LIST_FIELDS = ("feeds", "sitemaps", "allow", "deny", "tags")
-_STR_FIELDS = ("name", "country", "language")
+_STR_FIELDS = ("name", "country", "language", "relevance")
+_POLICIES = ("keep", "flag", "drop")
 _KNOWN = {"id", "url", *_LIST_FIELDS, *_STR_FIELDS}
 _TOP_LEVEL = {"source", "allow_private_networks"}
 
@@ -58,6 +59,9 @@ def _parse_source(index: int, raw: object) -> Source:
         if not isinstance(value, str):
             raise SourcesError(f"{where}: field '{field}' must be a string")
         values[field] = value.strip()
+    values["relevance"] = values["relevance"] or "keep"
+    if values["relevance"] not in _POLICIES:
+        raise SourcesError(f"{where}: field 'relevance' must be one of {', '.join(_POLICIES)}")
     for field in _LIST_FIELDS:
         value = raw.get(field, [])
         if isinstance(value, str):

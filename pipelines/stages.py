@@ -113,7 +113,7 @@ class StoreStage:
         if not isinstance(item, ExtractedPage):
             return item
         page, extracted = item.page, item.extracted
-        result = self.writer.ingest(page, extracted, self.config.get(page.source_id).url)
+        result = self.writer.ingest(page, extracted, self.config.get(page.source_id))
         if result is None:
             self.stats.inc_value(_stat(page.source_id, "not_article"))
             raise DropItem(

@@ -11,15 +11,20 @@ from enum import StrEnum
 import sqlite_utils
 
 from .dedup import bodies_agree, build_record, fallback_record, identity_key
+from .enrich import Enricher
 from .faults import CrashPoints
 from .models import ArticleRecord, Extracted, FetchedPage, FetchRecord, PageKind, Source
+from .stories import StoryAction, StoryConfig, StoryIndex
 from .urls import canonicalize
+from .versions import record_version
 
 
 class Outcome(StrEnum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    TOUCHED = "touched"  # changed below the version threshold (whitespace, counters): no version
+    DROPPED = "dropped"  # off-topic, and the source's relevance policy is "drop": not stored
     DUPLICATE = "duplicate"  # same body as an article of the same source under another URL
 
 
@@ -70,10 +75,18 @@ def _article_row(record: ArticleRecord, extractor_version: str) -> dict[str, obj
 class ArchiveWriter:
     """The only writer of articles, pages, sources and crawl runs."""
 
-    def __init__(self, db: sqlite_utils.Database, extractor_version: str) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        extractor_version: str,
+        story_config: StoryConfig | None = None,
+    ) -> None:
         self.db = db
         self.extractor_version = extractor_version
         self.crash_points = CrashPoints.from_env()
+        # Near-duplicate story clusters across all sources; rebuilt from stored signatures.
+        self.stories = StoryIndex.load(db, story_config)
+        self.enricher = Enricher()
 
     def upsert_sources(self, sources: tuple[Source, ...], now: str) -> None:
         with self.db.atomic():
@@ -85,12 +98,22 @@ class ArchiveWriter:
                     "country": s.country,
                     "language": s.language,
                     "tags": json.dumps(list(s.tags)),
+                    "relevance": s.relevance,
                     "last_config_at": now,
                 }
                 if self.db["sources"].count_where("id = ?", [s.id]):
                     self.db["sources"].update(s.id, row)
                 else:
                     self.db["sources"].insert({**row, "first_seen_at": now})
+
+    def source(self, source_id: str) -> Source:
+        """A source as last configured (for offline work that has no sources file)."""
+        row = self.db["sources"].get(source_id)
+        return Source(
+            id=row["id"], url=row["url"], name=row["name"] or "", country=row["country"] or "",
+            language=row["language"] or "", tags=tuple(json.loads(row["tags"] or "[]")),
+            relevance=row.get("relevance") or "keep",
+        )  # fmt: skip
 
     def _find(self, article_id: str) -> dict | None:
         rows = list(self.db["articles"].rows_where("id = ?", [article_id], limit=1))
@@ -147,6 +170,13 @@ class ArchiveWriter:
                 if twin is not None:
                     self._link_urls(twin["id"], record, "duplicate-body")
                     return StoreResult(Outcome.DUPLICATE, twin["id"])
+                decision = self.stories.decide(record)
+                if decision.action is StoryAction.SAME_ARTICLE and decision.matched_article_id:
+                    # Same outlet, another URL, nearly the same text (a tracking or template
+                    # variant the URL rules missed): one article, one more URL.
+                    self._link_urls(decision.matched_article_id, record, "near-duplicate")
+                    self.stories.commit(decision)
+                    return StoreResult(Outcome.DUPLICATE, decision.matched_article_id)
                 row = _article_row(record, self.extractor_version)
                 other = self._same_body(record, same_source=False)
                 row["duplicate_of"] = other["id"] if other else None
@@ -155,6 +185,7 @@ class ArchiveWriter:
                 self.crash_points.maybe_crash("store")  # tests: die mid-transaction
                 self._link_urls(record.id, record, "fetched")
                 self._write_comments(record.id, record.extracted.comments)
+                self.stories.commit(decision)
                 return StoreResult(Outcome.NEW, record.id)
             fetched_key = identity_key(record.url)
             if fetched_key != identity_key(existing["url"]) and fetched_key != identity_key(
@@ -175,15 +206,20 @@ class ArchiveWriter:
                 )
                 return StoreResult(Outcome.UNCHANGED, record.id)
             row.pop("url")  # keep the URL the article was first stored under
+            # The previous state is kept in article_versions when the change is a real revision
+            # (not a touch: whitespace, punctuation, counters); the row always shows the latest.
+            change = record_version(self.db, record.id, existing, row, record.fetched_at)
             self.db["articles"].update(record.id, row)
             self._write_comments(record.id, record.extracted.comments)
-            return StoreResult(Outcome.UPDATED, record.id)
+            self.stories.assign(record)
+            return StoreResult(
+                Outcome.UPDATED if change == "version" else Outcome.TOUCHED, record.id
+            )
 
-    def ingest(self, page: FetchedPage, extracted: Extracted, source_url: str) -> StoreResult | None:
-        """Store one extracted page: the one path shared by crawls, reprocessing and WARC import.
-
-        Returns None for a page that is not an article (it is only remembered in ``pages``).
-        """
+    def ingest(self, page: FetchedPage, extracted: Extracted, source: Source) -> StoreResult | None:
+        """Store one extracted page: the one path shared by crawls, reprocessing, WARC import and
+        the distributed writer. Returns None for a page that is not an article (it is only
+        remembered in ``pages``)."""
         etag, modified = page.headers.get("etag", ""), page.headers.get("last-modified", "")
         if extracted.kind is not PageKind.ARTICLE:
             self.record_page(
@@ -191,7 +227,17 @@ class ArchiveWriter:
                 page.status, None, page.fetched_at, etag, modified,
             )  # fmt: skip
             return None
-        result = self.store_article(build_record(page, extracted, source_url))
+        assessment = self.enricher.assess(extracted, source)
+        if assessment.decision == "drop":
+            reason = f"off-topic (relevance {assessment.relevance.score:.2f}), source policy drop"
+            self.record_page(
+                page.url, page.source_id, "dropped", reason, page.status, None, page.fetched_at,
+                etag, modified,
+            )  # fmt: skip
+            return StoreResult(Outcome.DROPPED, "")
+        result = self.store_article(build_record(page, extracted, source.url))
+        if result.outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.TOUCHED):
+            self.enricher.store(self.db, result.article_id, extracted, source, assessment)
         self.record_page(
             page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
             page.status, result.article_id, page.fetched_at, etag, modified,
@@ -297,10 +343,12 @@ class ArchiveWriter:
             "pages_fetched": "pages_fetched", "articles_new": "new",
             "articles_updated": "updated", "articles_unchanged": "unchanged",
             "articles_duplicate": "duplicate", "pages_not_article": "not_article",
+            "articles_dropped": "dropped",
             "errors": "errors", "blocked": "blocked", "not_modified": "not_modified",
             "known_skipped": "known_skipped",
         }  # fmt: skip
         values = {column: counts.get(key, 0) for column, key in columns.items()}
+        values["articles_updated"] += counts.get("touched", 0)  # a touch updates the row too
         assignments = ", ".join(f"{column} = :{column}" for column in values)
         with self.db.atomic():
             self.db.execute(

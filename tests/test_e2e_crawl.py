@@ -174,6 +174,30 @@ def test_republished_article_names_its_origin(crawl):
         url = canonicalize(article.url(crawl.server.base_urls[outlet_id]))
         row = stored_by_url(crawl)[url]
         assert row["original_source"], article.title
+        origin_outlet, origin_path = article.republished_from
+        origin_url = canonicalize(crawl.server.base_urls[origin_outlet] + origin_path)
+        origin = stored_by_url(crawl)[origin_url]
+        assert row["id"] != origin["id"]  # each outlet's article is kept...
+        assert row["story_id"] == origin["story_id"]  # ...in one story
+        link = crawl.db.execute(
+            "select target_article_id from story_links where article_id = ? and kind = 'origin'",
+            [row["id"]],
+        ).fetchone()
+        assert link == (origin["id"],)
+
+
+def test_wire_copies_cluster_and_distinct_stories_do_not(crawl):
+    rows = stored_by_url(crawl)
+    by_story: dict[str, set[str]] = {}
+    for url, row in rows.items():
+        by_story.setdefault(row["story_id"], set()).add(url)
+    clusters = [urls for urls in by_story.values() if len(urls) > 1]
+    republished = sum(1 for o in outlets() for a in o.articles() if a.republished_from)
+    # The republished article and the wire story carried by two outlets, nothing else.
+    assert len(clusters) == republished + 1, clusters
+    assert all(len(urls) == 2 for urls in clusters)
+    titles = {expected(crawl.server)[u][1].title for urls in clusters for u in urls}
+    assert any("broadband" in t.lower() for t in titles)
 
 
 def _free_port() -> int:

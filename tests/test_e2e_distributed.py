@@ -67,7 +67,7 @@ def test_two_workers_and_one_writer(tmp_path, redis_url):
                  "e2e", "--sources", str(sources), "--db", str(tmp_path / f"w{i}" / "none.db"),
                  *LOCAL_CRAWL_SETTINGS],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
+            )
             for i in range(2)
         ]
         outputs = [w.communicate(timeout=300) for w in workers]

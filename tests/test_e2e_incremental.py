@@ -3,6 +3,7 @@ changed site yields exactly the new and the corrected articles."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -61,6 +62,13 @@ def test_second_crawl_is_cheap_and_finds_new_and_changed_articles(tmp_path):
             ).fetchone()
             assert row[0] == article.title
             assert "Correction" in row[1]
+            article_id = third.db.execute(
+                "select article_id from article_urls where url = ?", [url]
+            ).fetchone()[0]
+            versions = list(third.db["article_versions"].rows_where("article_id = ?", [article_id]))
+            assert len(versions) == 1  # the state before the correction, kept whole
+            assert {"title", "body"} <= set(json.loads(versions[0]["changed_fields"]))
+            assert "$530 million" in versions[0]["body"]
         runs = third.db.execute(
             "select sum(articles_new), sum(articles_updated) from crawl_runs where run_id ="
             " (select run_id from crawl_runs order by id desc limit 1)"

@@ -1,4 +1,8 @@
-"""Author names: JSON-LD, meta tags, rel=author and byline elements, cleaned to person names."""
+"""Bylines: JSON-LD, meta tags, rel=author and byline elements, cleaned to person names.
+
+News agencies named in a byline ("AP", "Reuters", "SAN News Service") are returned apart from
+the people, as the product keeps them marked as agencies rather than as authors.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from pipelines.extraction.page import PageInfo
-from pipelines.extraction.text import clean_space, fold
+from pipelines.extraction.page import PageInfo, ld_text
+from pipelines.extraction.text import clean_space, fold, host_labels, is_site_name
 
 MAX_AUTHORS = 20
 MAX_NAME_CHARS = 80
@@ -27,12 +31,24 @@ _SPLIT = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
-_URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|de)\b", re.IGNORECASE)
+# a URL (profile links in author meta tags); a bare domain may be an outlet's name and passes
+_URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|de)/", re.IGNORECASE)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATEISH = re.compile(
-    r"\d{1,4}[./-]\d{1,2}|\b(?:19|20)\d{2}\b|\b\d{1,2}:\d{2}\b|"
-    r"\b(?:updated|published|posted|aktualisiert|veröffentlicht)\b",
+    r"\d{1,4}[./-]\d{1,2}|\b(?:19|20)\d{2}\b|\d:\d{2}\b|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b(?:updated|published|posted|aktualisiert|veröffentlicht)\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\.?\s+{_MONTH}(?:\s|$)"
+    r"|\bmin(?:ute)?s?\.?\s+read\b|\bread(?:ing)?\s+time\b",
     re.IGNORECASE,
 )
+# a bare domain ("example.com") names an outlet, not a person
+_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
+# whole "names" that are a newsroom, not a person
+_NOT_PEOPLE = frozenset(
+    {"staff", "admin", "editor", "guest", "newsroom", "redaktion", "redação", "redacao",
+     "redacción", "redaccion", "redazione", "rédaction", "redactie", "redakcja"}
+)  # fmt: skip
 # words that turn a byline fragment into a job title or a non-person label
 _ROLE_TEXT = """staff writer reporter correspondent editor editors contributor columnist senior
     chief deputy managing associate contributing news desk team newsroom bureau photographer
@@ -42,30 +58,62 @@ _ROLE_TEXT = """staff writer reporter correspondent editor editors contributor c
 _ROLE_WORDS = frozenset(_ROLE_TEXT.split())
 _AGENCIES = frozenset(
     {"ap", "afp", "dpa", "reuters", "associated press", "upi", "ansa", "efe", "kna", "epd",
-     "apa", "sda", "bloomberg", "xinhua", "pa", "ani", "ians", "pti", "tass", "kyodo"}
+     "apa", "sda", "bloomberg", "xinhua", "pa", "ani", "ians", "pti", "app", "tass", "kyodo",
+     "yonhap", "aap", "anadolu", "bernama", "antara", "cna", "ap news", "reuters staff",
+     "agence france presse", "deutsche presse agentur", "press trust of india",
+     "united press international", "kyodo news", "yonhap news", "xinhua news", "efe news"}
 )  # fmt: skip
-_BYLINE_XPATH = (
-    "(//*[@rel='author'] | //*[@itemprop='author']//*[@itemprop='name']"
-    " | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
-    " | //*[contains(@class,'byline') or contains(@class,'author-name')"
-    " or contains(@class,'article-author') or contains(@class,'author__name')"
-    " or contains(@class,'authorName') or contains(@class,'byline__name')"
-    " or contains(@class,'autor')])"
-    "[position() <= 12]"
+# agencies by the shape of their name, in any language
+_AGENCY_SHAPE = re.compile(
+    r"\b(?:news|press)\s+(?:service|agency|agencies|wire)\b|newswire\b|\bwire(?:\s+service)?$"
+    r"|presse-?agentur|nachrichtenagentur|^(?:agence|agencia|agência|agenzia|agentur)\s"
+    r"|\bpress\s+(?:trust|association)\b|\bnews\s+network$",
+    re.IGNORECASE,
 )
+# explicit author markup (PageInfo.author_links, PageInfo.props): an itemprop=author element
+# is read through its itemprop=name parts when it has some
+# byline classes (looked up in PageInfo.marked: no whole-tree contains() XPath): substrings,
+# and whole class tokens of an "author(s)" block ("author", "authors__item", "post-author")
+_BYLINE_CLASS = re.compile(
+    r"byline|author-name|article-author|author__name|authorName|autor"
+    r"|(?:^|\s)(?:(?:post|entry|article|story)-)?authors?(?:__(?:name|item|list-item|link))?"
+    r"(?:\s|$)"
+)
+# an ancestor with this in its class/id: a reader comment, whose author is no byline
+_COMMENT_MARK = "comment"
+_BYLINE_GATE = ("byline", "uthor", "autor")
+_MAX_BYLINE_ELEMENTS = 12
+_META_KEYS = (
+    "author", "article:author", "dc.creator", "dcterms.creator", "sailthru.author",
+    "parsely-author", "byl", "twitter:creator:name", "cxenseparse:author",
+)  # fmt: skip
+_ORG_TYPES = frozenset({"organization", "newsmediaorganization", "corporation"})
+
+
+def is_agency(name: str) -> bool:
+    """A news agency or wire service: a known name or abbreviation, or a name shaped like one
+    ("… News Service", "… News Agency", "… Wire", "Agence …", "…presse-Agentur")."""
+    return fold(name) in _AGENCIES or bool(_AGENCY_SHAPE.search(name))
 
 
 def _drop_roles(name: str) -> str:
-    """Cut trailing role words: "Jane Doe Senior Reporter" -> "Jane Doe"."""
+    """Cut trailing role words: "Jane Doe Senior Reporter" -> "Jane Doe", "AP Staff" -> "AP".
+
+    A name is not cut down to one word unless that word is an agency: "Gear Team" and
+    "BBC News" are whole names."""
     words = name.split()
     for i, word in enumerate(words):
         if i >= 1 and word.lower().strip(".,") in _ROLE_WORDS:
-            return " ".join(words[:i])
+            head = " ".join(words[:i])
+            return head if i >= 2 or is_agency(head) else name
     return name
 
 
-def clean_author(raw: str) -> list[str]:
-    """One raw author string to zero or more clean person/agency names."""
+def clean_author(raw: str, *, strict_case: bool = True) -> list[str]:
+    """One raw author string to zero or more clean person/agency names.
+
+    ``strict_case=False`` keeps all-lowercase names (outlet names such as "kicker"), for
+    sources that say they name an organisation."""
     text = clean_space(_EMAIL.sub(" ", raw or ""))
     if not text or _URLISH.search(text):
         return []
@@ -76,25 +124,27 @@ def clean_author(raw: str) -> list[str]:
         part = _PREFIX.sub("", part.strip(" .:-–—·|\"'"))
         if not part or _DATEISH.search(part):
             continue
-        part = _drop_roles(part).strip(" .:-–—")
-        if _is_name(part):
+        if not is_agency(part):
+            part = _drop_roles(part)
+        part = part.strip(" .:-–—")
+        if _is_name(part, strict_case=strict_case):
             names.append(part)
     return names
 
 
-def _is_name(part: str) -> bool:
+def _is_name(part: str, *, strict_case: bool = True) -> bool:
     if not part or len(part) > MAX_NAME_CHARS:
         return False
-    low = part.lower()
-    if low in _AGENCIES:
+    if is_agency(part):
         return True
+    low = part.lower()
     words = part.split()
     if len(words) > 5 or not any(ch.isalpha() for ch in part):
         return False
-    if words[0].lower() in _ROLE_WORDS or low in {"staff", "admin", "editor", "guest"}:
+    if words[0].lower() in _ROLE_WORDS or low in _NOT_PEOPLE:
         return False
     # a person's name is capitalised in scripts that have case; all-lowercase is UI text
-    return not (part.lower() == part and part.upper() != part)
+    return not strict_case or not (low == part and part.upper() != part)
 
 
 def _ld_names(value: Any, out: list[str], depth: int = 0) -> None:
@@ -111,6 +161,12 @@ def _ld_names(value: Any, out: list[str], depth: int = 0) -> None:
             out.append(name)
         elif isinstance(name, list):
             _ld_names(name, out, depth + 1)
+        else:
+            # schema.org Person given as its parts
+            parts = [value.get(k) for k in ("givenName", "additionalName", "familyName")]
+            full = " ".join(p for p in parts if isinstance(p, str) and p.strip())
+            if full:
+                out.append(full)
 
 
 def _dedupe(names: list[str]) -> list[str]:
@@ -124,48 +180,96 @@ def _dedupe(names: list[str]) -> list[str]:
     return result[:MAX_AUTHORS]
 
 
-def _clean_all(raws: list[str]) -> list[str]:
-    return _dedupe([name for raw in raws for name in clean_author(raw)])
-
-
 def _is_organisation(value: Any) -> bool:
     items = value if isinstance(value, list) else [value]
     return bool(items) and all(
-        isinstance(i, dict)
-        and str(i.get("@type", "")).lower() in ("organization", "newsmediaorganization")
-        for i in items
+        isinstance(i, dict) and str(i.get("@type", "")).lower() in _ORG_TYPES for i in items
     )
 
 
-def find_authors(tree: HtmlElement, info: PageInfo, site_name: str = "") -> list[str]:
-    """JSON-LD, then meta tags, then byline elements. An author that is only the publishing
-    organisation (or names the site) is kept as a fallback while a person's byline is sought."""
+def find_authors(
+    tree: HtmlElement, info: PageInfo, site_name: str = "", url: str = ""
+) -> tuple[list[str], list[str]]:
+    """(people, agencies) of the byline.
+
+    Sources in order: the JSON-LD article's ``author``, author meta tags, byline elements; the
+    first that names a person or an agency gives the result. An author that is the publishing organisation or the site itself (JSON-LD
+    Organization, or a name matching og:site_name, the JSON-LD publisher or the domain) is no
+    person: it is returned as the author only when no person and no agency is found.
+    """
+    publisher = ld_text((info.article or {}).get("publisher"))
+    site_names = [n for n in (site_name, publisher, *host_labels(url)) if n]
     ld_author = (info.article or {}).get("author")
-    raws: list[str] = []
-    _ld_names(ld_author, raws)
-    fallback = _clean_all(raws)
-    site_key = fold(site_name)
-    if (
-        fallback
-        and not _is_organisation(ld_author)
-        and not any(fold(n) == site_key for n in fallback)
-    ):
-        return fallback
-    meta = info.all(
-        "author", "article:author", "dc.creator", "dcterms.creator", "sailthru.author",
-        "parsely-author", "byl", "twitter:creator:name", "cxenseparse:author",
-    )  # fmt: skip
-    for names in (
-        _clean_all(meta),
-        _clean_all(
-            [
-                b
-                for el in tree.xpath(_BYLINE_XPATH)
-                if (b := clean_space(el.text_content())) and len(b) < 200
-            ]
-        ),
-    ):
-        people = [n for n in names if fold(n) != site_key]
-        if people:
-            return people
-    return fallback
+    ld_raws: list[str] = []
+    _ld_names(ld_author, ld_raws)
+    ld_is_org = _is_organisation(ld_author)
+    agencies: list[str] = []
+    outlets: list[str] = []
+    sources = (
+        lambda: [n for raw in ld_raws for n in clean_author(raw, strict_case=False)],
+        lambda: _names_of(info.all(*_META_KEYS), site_names),
+        lambda: _names_of(_byline_texts(info), site_names),
+    )
+    for index, names in enumerate(source() for source in sources):
+        people: list[str] = []
+        for name in names:
+            if is_agency(name):
+                agencies.append(name)
+            elif (index == 0 and ld_is_org) or _is_outlet(name, site_names):
+                if index == 0:
+                    outlets.append(name)  # the publisher credited in structured data
+            elif index > 0 or _is_name(name):  # JSON-LD names were read case-blind
+                people.append(name)
+        if people or agencies:
+            # a source that names only agencies is the byline: later sources are noisier
+            return _dedupe(people), _dedupe(agencies)
+    return _dedupe(outlets), []
+
+
+def _is_outlet(name: str, site_names: list[str]) -> bool:
+    return bool(_DOMAIN.match(name)) or is_site_name(name, site_names)
+
+
+def _names_of(raws: list[str], site_names: list[str]) -> list[str]:
+    """Names in each raw byline string; a string that starts with the outlet's own name is the
+    outlet and its address ("example.de, Frankfurt, Germany"), not a list of people."""
+    names: list[str] = []
+    for raw in raws:
+        first = _PREFIX.sub("", _SPLIT.split(clean_space(raw), maxsplit=1)[0]).strip(" .:-")
+        if first and _is_outlet(first, site_names) and not is_agency(first):
+            continue
+        names.extend(clean_author(raw))
+    return names
+
+
+def _byline_elements(info: PageInfo) -> list[HtmlElement]:
+    found: list[HtmlElement] = list(info.author_links)
+    for el, prop in info.props:
+        if prop == "author":
+            names = [n for n in el.iterdescendants() if n.get("itemprop") == "name"]
+            found.extend(names or [el])
+    if any(word in info.attrs for word in _BYLINE_GATE):
+        found.extend(info.find_marked(_BYLINE_CLASS))
+    unique: list[HtmlElement] = []
+    for el in found:
+        if el not in unique and not _in_comment(el):
+            unique.append(el)
+        if len(unique) >= _MAX_BYLINE_ELEMENTS:
+            break
+    return unique
+
+
+def _in_comment(el: HtmlElement) -> bool:
+    for node in (el, *el.iterancestors()):
+        marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+        if _COMMENT_MARK in marks:
+            return True
+    return False
+
+
+def _byline_texts(info: PageInfo) -> list[str]:
+    return [
+        b
+        for el in _byline_elements(info)
+        if (b := clean_space(el.text_content())) and len(b) < 200
+    ]

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from copy import deepcopy
 
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
+from trafilatura.xml import xmltotxt
+
+try:
+    # bare_extraction minus its defensive tree copy; internal to trafilatura (pinned in
+    # pyproject), so a missing or changed name falls back to bare_extraction on a copy
+    from trafilatura.core import trafilatura_sequence as _sequence
+except ImportError:  # pragma: no cover - depends on the installed trafilatura
+    _sequence = None
 
 from pipelines.extraction.text import clean_space, fold
 
@@ -21,11 +31,12 @@ _BOILERPLATE = re.compile(
     # share / social widgets
     r"(?:share|tweet|email|print|pin|save)(?: (?:this|the) (?:article|story|post|page))?"
     r"(?: (?:on|via|to) \w+)?[.!:]?"
-    r"|share (?:this|the|on|via)\b.*"
+    r"|share (?:this|the|on|via)\b.*|.{0,40}\bshare (?:it|this) with\b.*"
     r"|follow (?:us|me|\w+) on\b.*"
     r"|(?:click|tap) here\b.*"
     # cross-links
-    r"|(?:also see|see also|also read|read (?:more|also|next|this)|related(?: \w+)?|more from\b.*"
+    r"|(?:also see|see also|see more|also read|also on\b.*|read (?:more|also|next|this)"
+    r"|related(?: \w+)?|more from\b.*"
     r"|recommended(?: \w+)?|you (?:may|might) also (?:like|be interested in)|more on this"
     r"|most (?:read|popular)|trending(?: now)?|don'?t miss|watch|listen|further reading)"
     r"\s*(?:[:>»|–—-].*)?"
@@ -38,6 +49,14 @@ _BOILERPLATE = re.compile(
     r"|(?:story|article) continues (?:below|after).*|continue reading(?: below)?\W*"
     # datelines that repeat the publication date as a line of their own
     r"|(?:published|posted|updated|last updated)(?: on)?:? .{0,40}\b(?:19|20)\d\d\b.{0,20}"
+    r"|(?:published|posted|updated|last updated)(?: on| at)?:? \d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?)?"
+    r".{0,30}"
+    # teaser links labelled with a bracketed tag: "Headline [VIDEO]", "Headline [INSIGHT]|"
+    r"|.{10,200}\[(?-i:[A-Z][A-Z ]{2,19})\]\W{0,2}"
+    # unrendered CMS shortcodes: "[button link=...]Send us your review[/button]"
+    r"|\[(\w+)\b[^\]]*\].{0,150}\[/\1\]"
+    # a newsletter's name on a line of its own
+    r"|[\w'’&+ -]{1,40} newsletter"
     # copyright footers
     r"|(?:©|copyright|\(c\))\s*(?:\d{4}|[A-Z]).{0,150}|all rights reserved\.?"
     r")",
@@ -48,7 +67,11 @@ _PROMPT = re.compile(
     r"|\bnewsletter\b.*\b(?:sign up|subscribe|inbox|delivered)\b"
     r"|\b(?:leave|post|add|write|share) (?:a|your) (?:comment|reply|views|thoughts|opinion)\b"
     r"|\b(?:in|to) the comments?\b"
-    r"|\b(?:subscribe|log ?in|sign in) to (?:continue|keep) reading\b|\balready a subscriber\b",
+    r"|\b(?:subscribe|log ?in|sign in) to (?:continue|keep) reading\b|\balready a subscriber\b"
+    r"|\btell us what you think\b|\bclick here (?:for|to)\b"
+    # subscription offers and reader tip lines
+    r"|\b\d+ issues for\b|\bfor as little as\b"
+    r"|\bhave a (?:news |story )?tip\b|\b(?:may|can) be reached at\b",
     re.IGNORECASE,
 )
 # Built once: trafilatura reads but never mutates its options (a recall retry copies them), and
@@ -64,19 +87,33 @@ _RETRY_GAIN = 2.0
 
 
 def _run_trafilatura(tree: HtmlElement, options: Extractor) -> str:
-    # trafilatura copies an lxml tree it is given (core.bare_extraction), so ours stays intact
+    """trafilatura's body text. It prunes ``tree`` in place: the caller's tree is spent."""
     try:
-        doc = bare_extraction(tree, options=options)
+        if _sequence is None:  # pragma: no cover - see the import above
+            doc = bare_extraction(tree, options=options)
+            return (getattr(doc, "text", None) if doc is not None else None) or ""
+        # what bare_extraction does with comments, metadata, dedup and language checks off
+        postbody, text, _, _ = _sequence(tree, options, None)
+        if len(text) < options.min_output_size:
+            return ""
+        return xmltotxt(postbody, options.formatting) or ""
     except Exception:  # noqa: BLE001 - one odd page must not stop a crawl
         return ""
-    text = getattr(doc, "text", None) if doc is not None else None
-    return text or ""
+
+
+# one of these occurs in every line _PROMPT matches: a cheap test before its unanchored search
+_PROMPT_WORDS = ("sign", "subscri", "regist", "newsletter", "comment", "log", "reply", "views",
+                 "thought", "opinion", "think", "click", "issues", "little", "tip",
+                 "reached")  # fmt: skip
 
 
 def is_boilerplate_line(line: str) -> bool:
     if len(line) > _MAX_FILTERED_LINE:
         return False
-    return bool(_BOILERPLATE.fullmatch(line) or _PROMPT.search(line))
+    if _BOILERPLATE.fullmatch(line):
+        return True
+    low = line.lower()
+    return any(word in low for word in _PROMPT_WORDS) and bool(_PROMPT.search(line))
 
 
 def clean_body(text: str, title: str = "", drop: tuple[str, ...] = ()) -> str:
@@ -98,11 +135,70 @@ def clean_body(text: str, title: str = "", drop: tuple[str, ...] = ()) -> str:
     return "\n\n".join(kept)[:MAX_BODY_CHARS]
 
 
-def extract_body_text(tree: HtmlElement) -> str:
-    """Raw trafilatura text, one block per line (not yet filtered)."""
+# a story's text container: its class names it as such (and not as a comment)
+_BODY_CLASS = re.compile(r"body|content|text|article|story|entry", re.IGNORECASE)
+_MAX_PARTS = 10
+
+
+def join_split_body(parents: list[HtmlElement]) -> int:
+    """Join a story that the template splits into several same-class containers (ad slots and
+    rails between them) into the first one, so that the body extractor, which keeps one
+    container, keeps all of it.
+
+    ``parents`` are the elements that hold two or more paragraphs of their own, in document
+    order (``PageSignals.paragraph_parents``). Parts are those with the same tag and class, a
+    class that names a text container (and no comment), none inside another. Returns the
+    number of containers joined (0 when none). Run on the tree given to the extractor."""
+    groups: dict[tuple[str, str], list[HtmlElement]] = {}
+    for el in parents:
+        cls = el.get("class") or ""
+        if cls and _BODY_CLASS.search(cls) and "comment" not in cls.lower():
+            groups.setdefault((el.tag, cls), []).append(el)
+    joined = 0
+    for parts in groups.values():
+        if not 2 <= len(parts) <= _MAX_PARTS:
+            continue
+        members = set(parts)
+        if any(a in members for part in parts for a in part.iterancestors()):
+            continue
+        first = parts[0]
+        for part in parts[1:]:
+            for child in list(part):
+                first.append(child)
+            if part.text and part.text.strip():
+                first.append(_text_block(part.text))
+            if part.getparent() is not None:
+                part.drop_tree()
+            joined += 1
+    return joined
+
+
+def _text_block(text: str) -> HtmlElement:
+    block = HtmlElement("p")
+    block.text = text
+    return block
+
+
+def extract_body_text(
+    tree: HtmlElement, fresh: Callable[[], HtmlElement | None] | None = None
+) -> str:
+    """Raw trafilatura text, one block per line (not yet filtered).
+
+    With ``fresh`` (a function that parses the same page again), ``tree`` itself goes to
+    trafilatura, which prunes it in place: the caller must be done with it. ``fresh`` is only
+    called for the rare balanced retry. Without ``fresh``, ``tree`` is copied and left intact.
+    """
+    if fresh is None:
+        original = tree
+        tree = deepcopy(original)
+
+        def fresh() -> HtmlElement:
+            return deepcopy(original)
+
     text = _run_trafilatura(tree, _PRECISION)
     if len(text) < _SHORT_BODY_CHARS:
-        fuller = _run_trafilatura(tree, _BALANCED)
+        again = fresh()
+        fuller = _run_trafilatura(again, _BALANCED) if again is not None else ""
         if len(fuller) > _RETRY_GAIN * len(text):
             return fuller
     return text

@@ -6,21 +6,18 @@ import re
 
 from lxml.html import HtmlElement
 
+from pipelines.extraction.page import PageInfo
 from pipelines.extraction.text import clean_space
 
 MAX_COMMENTS = 200
 MAX_COMMENT_CHARS = 5_000
 
-# what any section matched by the XPath below has in its class/id (tested on PageInfo.attrs)
-_SECTION_GATE = re.compile(
-    r"(?:^|\s)(?:comments|disqus_thread|comment-section)(?:\s|$)"
-    r"|comment-?list|comments-(?:area|section|list)"
-)
-_SECTION_XPATH = (
-    "//*[@id='comments' or @id='disqus_thread' or @id='comment-section'"
-    " or contains(@class,'comment-list') or contains(@class,'commentlist')"
-    " or contains(@class,'comments-area') or contains(@class,'comments-section')"
-    " or contains(@class,'comment-section') or contains(@class,'comments-list')]"
+# what any section matched below has in its class/id (substring tests of PageInfo.attrs)
+_SECTION_GATE = ("comment", "disqus_thread")
+# a comment section: one of these ids, or a class containing one of these substrings
+_SECTION_IDS = frozenset({"comments", "disqus_thread", "comment-section"})
+_SECTION_CLASS = re.compile(
+    r"comment-list|commentlist|comments-area|comments-section|comment-section|comments-list"
 )
 _ITEM_XPATH = (
     ".//*[contains(@class,'comment-content') or contains(@class,'comment-body')"
@@ -43,11 +40,12 @@ def _text(el: HtmlElement) -> str:
     return clean_space(" ".join(parts))
 
 
-def find_comments(tree: HtmlElement, attrs: str) -> list[str]:
-    """Comment texts; ``attrs`` is ``PageInfo.attrs``, a cheap gate before the XPath."""
-    if not _SECTION_GATE.search(attrs):
+def find_comments(tree: HtmlElement, info: PageInfo) -> list[str]:
+    """Comment texts. Sections are looked up in ``info.marked`` (no whole-tree XPath), after a
+    cheap test of ``info.attrs``; ``tree`` is the page ``info`` was collected from."""
+    if not any(word in info.attrs for word in _SECTION_GATE):
         return []
-    sections = tree.xpath(_SECTION_XPATH)
+    sections = info.find_marked(_SECTION_CLASS, _SECTION_IDS)
     if not sections:
         return []
     comments: list[str] = []

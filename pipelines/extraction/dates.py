@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -44,17 +45,36 @@ UPDATED_META = (
     "dcterms.modified", "article.updated", "revised", "sailthru.lastmodified",
 )  # fmt: skip
 
-_TIME_PUBLISHED = (
-    ".//*[@itemprop='datePublished']"
-    " | .//time[@pubdate]"
-    " | .//time[contains(@class,'publish') or contains(@class,'posted') "
-    "or contains(@class,'entry-date') or contains(@class,'created')]"
-)
-_TIME_UPDATED = (
-    ".//*[@itemprop='dateModified']"
-    " | .//time[contains(@class,'updated') or contains(@class,'modified')]"
-)
-_TIME_IN_ARTICLE = "(.//article//time[@datetime] | .//header//time[@datetime])[1]"
+# date elements: an itemprop, or a <time> with one of these class substrings (or pubdate)
+_PUBLISHED_PROP = "datePublished"
+_PUBLISHED_TIME_CLASS = re.compile(r"publish|posted|entry-date|created")
+_UPDATED_PROP = "dateModified"
+_UPDATED_TIME_CLASS = re.compile(r"updated|modified")
+_MAX_DATE_ELEMENTS = 5
+
+
+def _date_elements(
+    info: PageInfo, prop: str, time_class: re.Pattern[str], pubdate: bool
+) -> list[HtmlElement]:
+    """itemprop=``prop`` elements, then matching <time> elements, from the page sweep."""
+    found = [el for el, p in info.props if p == prop]
+    for el in info.times:
+        wanted = (pubdate and el.get("pubdate") is not None) or time_class.search(
+            el.get("class") or ""
+        )
+        if wanted and el not in found:
+            found.append(el)
+    return found[:_MAX_DATE_ELEMENTS]
+
+
+def _time_in_article(info: PageInfo) -> list[HtmlElement]:
+    """The first <time datetime> inside an <article> or a <header>."""
+    for el in info.times:
+        if el.get("datetime") is not None and any(
+            a.tag in ("article", "header") for a in el.iterancestors()
+        ):
+            return [el]
+    return []
 
 
 def _this_year() -> int:
@@ -157,61 +177,143 @@ def _element_date(el: HtmlElement) -> str:
     return normalize_date(el.text_content()[:100])
 
 
+# keys that name the publication time itself; when one is present but unreadable, the generic
+# keys below it ("date", "creation_date"...) are not trusted in its place
+_STRONG_PUBLISHED = frozenset(
+    {"article:published_time", "og:article:published_time", "og:published_time",
+     "datepublished", "published_time", "publishdate", "publish-date", "publish_date",
+     "pubdate", "publication_date", "article.published", "parsely-pub-date"}
+)  # fmt: skip
+_INSTANT = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})([+-]\d{2}):(\d{2})$")
+_SAME_INSTANT_SECONDS = 60
+
+Candidate = tuple[str, str, str]  # (ISO value, method, key it came from)
+_NAIVE_LEN = len("2024-01-01T00:00:00")
+
+
 def _candidates(
-    tree: HtmlElement,
     info: PageInfo,
     ld_keys: tuple[str, ...],
     meta_keys: tuple[str, ...],
-    time_xpath: str,
-) -> list[tuple[str, str]]:
-    """(value, method) pairs in trust order; built lazily up to the first hit plus refinements."""
-    found: list[tuple[str, str]] = []
+    elements: Callable[[], list[HtmlElement]],
+) -> list[Candidate]:
+    """(value, method, key) in trust order; <time> elements only when the head gives < 2."""
+    found: list[Candidate] = []
     for obj in (info.article, info.webpage):
         for key in ld_keys:
             value = normalize_date(ld_text((obj or {}).get(key)))
             if value:
-                found.append((value, "json-ld"))
-    for raw in info.all(*meta_keys):
-        value = normalize_date(raw)
-        if value:
-            found.append((value, "meta"))
+                found.append((value, "json-ld", key))
+    for key in meta_keys:
+        for raw in info.meta.get(key, ()):
+            value = normalize_date(raw)
+            if value:
+                found.append((value, "meta", key))
     if len(found) < 2:
-        for el in tree.xpath(time_xpath)[:5]:
+        for el in elements():
             value = _element_date(el)
             if value:
-                found.append((value, "time"))
+                found.append((value, "time", "time"))
     return found
 
 
-def _best(found: list[tuple[str, str]]) -> tuple[str, str]:
+def _best(found: list[Candidate]) -> tuple[str, str]:
+    """The first candidate, made more precise by a later one that agrees with it: a date-only
+    value takes the time of one on the same day, a time without offset the offset of one at
+    the same minute."""
     if not found:
         return "", ""
-    value, method = found[0]
+    value, method, _ = found[0]
     if "T" not in value:
-        # a date-only first hit: take the time from a later source that agrees on the day
-        for other, _ in found[1:]:
+        for other, _, _ in found[1:]:
             if "T" in other and other.startswith(value):
+                value = other
+                break
+    if "T" in value and len(value) == _NAIVE_LEN:
+        for other, _, _ in found[1:]:
+            if len(other) > _NAIVE_LEN and other[:16] == value[:16]:
                 return other, method
     return value, method
 
 
-def find_published(
-    tree: HtmlElement, info: PageInfo, url: str, hints: dict[str, str] | None = None
+def _instant(value: str) -> datetime | None:
+    """An ISO value with a time and an offset as an aware datetime; None otherwise."""
+    match = _INSTANT.match(value)
+    if not match:
+        return None
+    return datetime.fromisoformat(value)
+
+
+def _local_day(
+    found: list[Candidate], value: str, method: str, url: str
 ) -> tuple[str, str]:
-    found = _candidates(
-        tree, info, ("datePublished", "dateCreated"), PUBLISHED_META, _TIME_PUBLISHED
+    """A time the page gives in UTC may fall on another calendar day than the publisher's own.
+    The page's own offset wins when another source gives the same instant with it, or the same
+    wall-clock time (local time mislabelled as UTC); otherwise a date in the URL (written in
+    the publisher's time zone) wins when it is the day before or after and a real time-zone
+    offset (-12 h … +14 h) can explain the difference."""
+    when = _instant(value)
+    if when is None or when.utcoffset() != timedelta(0):
+        return value, method
+    for other, other_method, _ in found:
+        other_when = _instant(other)
+        if other_when is None or other_when.utcoffset() == timedelta(0):
+            continue
+        same_instant = abs((other_when - when).total_seconds()) <= _SAME_INSTANT_SECONDS
+        if same_instant or other[:16] == value[:16]:
+            return other, other_method
+    url_day = date_from_url(url)
+    if not url_day:
+        return value, method
+    shift = (date.fromisoformat(url_day) - when.date()).days
+    if (shift == -1 and when.hour < 12) or (shift == 1 and when.hour >= 10):
+        return url_day, "url"
+    return value, method
+
+
+def _drop_weak_meta(found: list[Candidate], info: PageInfo) -> list[Candidate]:
+    """Without JSON-LD, a publication-time meta tag that is present but unreadable (another
+    language's month names) outranks the generic keys: their values are dropped."""
+    if any(method == "json-ld" or key in _STRONG_PUBLISHED for _, method, key in found):
+        return found
+    if not any(info.first(key) for key in _STRONG_PUBLISHED):
+        return found
+    return [c for c in found if c[1] != "meta"]
+
+
+def find_published(
+    tree: HtmlElement,
+    info: PageInfo,
+    url: str,
+    hints: dict[str, str] | None = None,
+    html: str = "",
+) -> tuple[str, str]:
+    """Publication date and the method that found it. ``html``, the page's source text, lets the
+    last-resort text search see what the parsed tree drops (HTML comments)."""
+    found = _drop_weak_meta(
+        _candidates(
+            info,
+            ("datePublished", "dateCreated"),
+            PUBLISHED_META,
+            lambda: _date_elements(info, _PUBLISHED_PROP, _PUBLISHED_TIME_CLASS, pubdate=True),
+        ),
+        info,
     )
     if not found:
-        for el in tree.xpath(_TIME_IN_ARTICLE):
+        for el in _time_in_article(info):
             value = _element_date(el)
             if value:
-                found.append((value, "time"))
+                found.append((value, "time", "time"))
     if found:
-        return _best(found)
+        value, method = _best(found)
+        return _local_day(found, value, method, url)
     value = date_from_url(url)
     if value:
         return value, "url"
-    value = _text_date(tree, url)
+    value = _date_near_headline(info)
+    if value:
+        return value, "text"
+    value = _text_date(tree, url, html)
     if value:
         return value, "text"
     value = normalize_date((hints or {}).get("feed_published"))
@@ -221,16 +323,66 @@ def find_published(
 
 
 def find_updated(tree: HtmlElement, info: PageInfo) -> tuple[str, str]:
-    return _best(_candidates(tree, info, ("dateModified",), UPDATED_META, _TIME_UPDATED))
+    return _best(
+        _candidates(
+            info,
+            ("dateModified",),
+            UPDATED_META,
+            lambda: _date_elements(info, _UPDATED_PROP, _UPDATED_TIME_CLASS, pubdate=False),
+        )
+    )
 
 
-def _text_date(tree: HtmlElement, url: str) -> str:
-    """Last resort: htmldate's heuristics over the visible text (it copies the tree first)."""
-    import htmldate  # lazy: costs import time and a tree copy, so only pages without markup pay
+_NEAR_HEADLINE = 4  # elements after the <h1> (and after its parent) read for a dateline
+_MAX_DATELINE_CHARS = 100  # a dateline block is short; longer ones are prose or teaser lists
+_DATELINE = re.compile(
+    r"(?<!\d)\d{1,2}\.?\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(?:19|20)\d\d"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(?:19|20)\d\d"
+    r"|\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b",
+    re.IGNORECASE,
+)
+
+
+def _date_near_headline(info: PageInfo) -> str:
+    """A dateline printed right after the headline: the few short elements following the first
+    <h1> of three words or more (a logo's <h1> is skipped), or following its wrapper. Pages
+    without date markup still show one there."""
+    h1 = next((h for h in info.h1s if len(h.text_content().split()) >= 3), None)
+    if h1 is None:
+        return ""
+    parent = h1.getparent()
+    nearby = list(h1.itersiblings())[:_NEAR_HEADLINE]
+    if parent is not None:
+        nearby += list(parent.itersiblings())[:_NEAR_HEADLINE]
+    for el in nearby:
+        text = " ".join(el.text_content().split())
+        if len(text) > _MAX_DATELINE_CHARS:
+            continue
+        match = _DATELINE.search(text)
+        if match:
+            value = _dateline_value(match.group(0))
+            if value:
+                return value
+    return ""
+
+
+def _dateline_value(text: str) -> str:
+    numeric = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
+    if numeric:  # day first: the order of most of the world's datelines
+        day, month, year = (int(g) for g in numeric.groups())
+        return _fmt(year, month, day, None, None, None, "")
+    value = normalize_date(text)
+    return value[:10] if value else ""
+
+
+def _text_date(tree: HtmlElement, url: str, html: str = "") -> str:
+    """Last resort: htmldate's heuristics over the page (given the source text when there is
+    one: its raw-text search also reads what the parsed tree dropped, such as comments)."""
+    import htmldate  # lazy: costs import time and a parse, so only pages without markup pay
 
     try:
         raw: Any = htmldate.find_date(
-            tree,
+            html or tree,
             url=url or None,
             original_date=True,
             extensive_search=True,
@@ -238,4 +390,7 @@ def _text_date(tree: HtmlElement, url: str) -> str:
         )
     except Exception:  # noqa: BLE001 - a heuristic fallback must never break extraction
         return ""
-    return normalize_date(raw) if isinstance(raw, str) else ""
+    value = normalize_date(raw) if isinstance(raw, str) else ""
+    # htmldate turns a bare year (a copyright line, a year in a script) into January 1st: a
+    # bare year is no publication day
+    return "" if value.endswith("-01-01") else value

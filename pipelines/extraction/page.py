@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.extraction.text import clean_space
@@ -20,7 +21,21 @@ _ARTICLE_TYPES = frozenset(
     }
 )  # fmt: skip
 _SVG_TAGS = frozenset({"svg", "g", "symbol", "a"})
-_ATTRS_XPATH = "//@class | //@id"
+# Elements the body extractor (trafilatura's tree_cleaning) deletes with their content before it
+# extracts anything; test_extract checks that they stay a subset of its list. Deleting them
+# first spares it copying and scanning them. Left out: <form> (some sites wrap the whole page
+# in one; trafilatura handles forms apart), <figure> (kept when holding a table), <math>
+# (formulas are salvaged first), <head> (JSON-LD in it is read) and <time> (read by the date
+# step; cheap). Plus <meta> (no text) and scripts other than JSON-LD.
+BODY_DROPPED_TAGS = frozenset(
+    {"aside", "embed", "fencedframe", "footer", "iframe", "menu", "object", "applet", "audio",
+     "canvas", "map", "picture", "svg", "video", "area", "blink", "button", "datalist", "dialog",
+     "frame", "frameset", "fieldset", "link", "input", "label", "legend", "marquee", "menuitem",
+     "nav", "noindex", "noscript", "optgroup", "option", "output", "param", "progress", "rp",
+     "rt", "rtc", "select", "source", "style", "track", "textarea", "use"}
+)  # fmt: skip
+_INERT_TAGS = BODY_DROPPED_TAGS | {"meta"}
+_WATCHED_TAGS = _INERT_TAGS | {"title", "script", "time", "a", "h1"}
 _PAGE_TYPES = frozenset({"webpage", "itempage", "medicalwebpage"})
 _CDATA = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
 
@@ -34,11 +49,25 @@ class PageInfo:
     title_tag: str = ""
     lang: str = ""
     jsonld: list[dict[str, Any]] = field(default_factory=list)  # every typed object, flattened
+    jsonld_docs: list[Any] = field(default_factory=list)  # each script's parsed JSON, as is
+    jsonld_broken: list[str] = field(default_factory=list)  # scripts that are not valid JSON
     article: dict[str, Any] | None = None  # the main Article-like JSON-LD object, if any
     webpage: dict[str, Any] | None = None
     # every class and id value on the page, space-joined: lets steps test cheaply whether a
-    # costly XPath (comment sections, paywall boxes) can match at all
+    # marker (comment section, paywall box, byline class) occurs at all
     attrs: str = ""
+    # (element, class, id) of every element that has a class or an id, in document order: steps
+    # look elements up here instead of running contains(@class, ...) XPaths over the whole tree
+    marked: list[tuple[HtmlElement, str, str]] = field(default_factory=list)
+    # elements the body extractor deletes anyway (BODY_DROPPED_TAGS, meta, scripts other than
+    # JSON-LD): ``drop_inert`` removes them beforehand
+    inert: list[HtmlElement] = field(default_factory=list)
+    # elements with an itemprop (element, itemprop), <time> elements, <a rel=author> links and
+    # <h1> elements, each in document order
+    props: list[tuple[HtmlElement, str]] = field(default_factory=list)
+    times: list[HtmlElement] = field(default_factory=list)
+    author_links: list[HtmlElement] = field(default_factory=list)
+    h1s: list[HtmlElement] = field(default_factory=list)
 
     def first(self, *keys: str) -> str:
         """First non-empty meta value among ``keys`` (in the order given)."""
@@ -50,6 +79,16 @@ class PageInfo:
 
     def all(self, *keys: str) -> list[str]:
         return [v for key in keys for v in self.meta.get(key, ()) if v]
+
+    def find_marked(
+        self, classes: re.Pattern[str] | None = None, ids: frozenset[str] = frozenset()
+    ) -> list[HtmlElement]:
+        """Elements whose class matches ``classes`` (a search) or whose id is in ``ids``."""
+        return [
+            el
+            for el, cls, ident in self.marked
+            if (ident and ident in ids) or (cls and classes is not None and classes.search(cls))
+        ]
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -97,12 +136,35 @@ def _pick(objects: list[dict[str, Any]], types: frozenset[str]) -> dict[str, Any
 
 
 def collect_page_info(tree: HtmlElement) -> PageInfo:
+    """One walk over every element: head tags, JSON-LD scripts, class/id/itemprop values and the
+    few element kinds later steps look up (so none of them walks the tree again)."""
     info = PageInfo(lang=(tree.get("lang") or tree.get("xml:lang") or "").strip())
-    meta, links = info.meta, info.links
+    meta, links, marked, props = info.meta, info.links, info.marked, info.props
     scripts: list[str] = []
-    for el in tree.iter("meta", "link", "title", "script"):
+    values: list[str] = []
+    for el in tree.iter(etree.Element):
+        if el.attrib:  # most elements have no attributes: skip three lookups for them
+            cls, ident, prop = el.get("class"), el.get("id"), el.get("itemprop")
+            if cls or ident:
+                marked.append((el, cls or "", ident or ""))
+                values.append(cls or "")
+                values.append(ident or "")
+            if prop:
+                props.append((el, prop.strip()))
         tag = el.tag
-        if tag == "meta":
+        if tag not in _WATCHED_TAGS:
+            continue
+        if tag in _INERT_TAGS:
+            info.inert.append(el)
+        if tag == "a":
+            rel = el.get("rel")
+            if rel and "author" in rel.lower().split():
+                info.author_links.append(el)
+        elif tag == "time":
+            info.times.append(el)
+        elif tag == "h1":
+            info.h1s.append(el)
+        elif tag == "meta":
             content = el.get("content")
             if content is None:
                 continue
@@ -120,18 +182,38 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
             # <title> inside inline <svg> is an icon label, not the page title
             if not info.title_tag and parent is not None and parent.tag not in _SVG_TAGS:
                 info.title_tag = clean_space(el.text_content())
-        elif (el.get("type") or "").strip().lower() == "application/ld+json":
+        elif tag == "script":
+            if (el.get("type") or "").strip().lower() != "application/ld+json":
+                info.inert.append(el)
+                continue
             text = el.text or ""
             if len(text) < _MAX_JSONLD_CHARS:
                 scripts.append(text)
     for text in scripts:
         data = _load_json(text)
         if data is not None:
+            info.jsonld_docs.append(data)
             _flatten(data, info.jsonld)
-    info.attrs = " ".join(tree.xpath(_ATTRS_XPATH))
+        elif text.strip():
+            info.jsonld_broken.append(text)
+    info.attrs = " ".join(values)
     info.article = _pick(info.jsonld, _ARTICLE_TYPES)
     info.webpage = _pick(info.jsonld, _PAGE_TYPES)
     return info
+
+
+def drop_inert(info: PageInfo) -> None:
+    """Delete ``info.inert`` from the tree (their tail text stays). Only for a tree no later
+    step reads as it was: the body extractor's, which would delete these elements itself."""
+    for el in info.inert:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        if el.tail and el.tail.strip():
+            el.drop_tree()  # joins the tail to the previous text
+        else:
+            parent.remove(el)
+    info.inert.clear()
 
 
 def ld_text(value: Any) -> str:

@@ -53,3 +53,31 @@ def host_labels(url: str) -> list[str]:
         if len(labels) >= 2 and labels[-1] in {"co", "com", "org", "net", "ac", "gov", "ne", "or"}:
             labels = labels[:-1]
     return [p for p in labels if p not in {"www", "m", "amp", "mobile", "edition"}]
+
+
+_MIN_TRUNCATED_NAME = 5
+
+
+def is_site_name(text: str, site_names: list[str]) -> bool:
+    """Whether ``text`` names the site: equal to one of ``site_names`` (site name, publisher,
+    domain labels) once folded, or with spaces removed ("Example News" vs "examplenews"),
+    containing one with little else ("The Example" vs "example"), or a site name cut short
+    ("TechCrunc"). Empty text counts as a site name (nothing of its own)."""
+    key = fold(text)
+    if not key:
+        return True
+    squashed = key.replace(" ", "")
+    for name in site_names:
+        other = fold(name)
+        if not other:
+            continue
+        other_squashed = other.replace(" ", "")
+        if key == other or squashed == other_squashed:
+            return True
+        if len(other_squashed) >= 3 and (
+            other_squashed in squashed and len(squashed) <= len(other_squashed) + 12
+        ):
+            return True
+        if len(squashed) >= _MIN_TRUNCATED_NAME and other_squashed.startswith(squashed):
+            return True
+    return False

@@ -1,0 +1,362 @@
+"""Tests of the extraction methods added for speed and metadata quality: decoding fallbacks,
+the shared page sweep, agencies, titles with affixes, dates across time zones, page-wide
+attribution notes, split story containers and the direct trafilatura call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+from trafilatura import bare_extraction
+from trafilatura.settings import MANUALLY_CLEANED
+
+from pipelines.classify import classify_page, read_page_signals
+from pipelines.extract import extract_page
+from pipelines.extraction.authors import clean_author, is_agency
+from pipelines.extraction.body import (
+    _PRECISION,
+    _run_trafilatura,
+    clean_body,
+    extract_body_text,
+    is_boilerplate_line,
+)
+from pipelines.extraction.dates import _date_near_headline, normalize_date
+from pipelines.extraction.page import BODY_DROPPED_TAGS, collect_page_info
+from pipelines.extraction.parse import decode_html, parse_html
+from pipelines.extraction.title import strip_site_name
+from pipelines.models import Extracted, PageKind
+
+EXTRACTION_FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+CLASSIFY_FIXTURES = Path(__file__).parent / "fixtures" / "classify"
+_PROSE = "The regulator said the new rules would take effect next year after a consultation. "
+
+
+def _page(head: str, body: str) -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_detected(codec: str) -> None:
+    html = _page("<title>Café prices</title>", "<p>Crème brûlée costs more.</p>")
+    assert decode_html(html.encode(codec)) == html
+
+
+def test_utf16_with_bom() -> None:
+    html = _page("<title>Ünïcode</title>", "<p>x</p>")
+    assert decode_html(html.encode("utf-16")) == html
+
+
+def test_undeclared_legacy_encoding_is_detected_by_unicodedammit() -> None:
+    # cp1251 bytes are not valid UTF-8 and the page declares no charset: UnicodeDammit's
+    # detection (charset-normalizer) finds Cyrillic where a blind cp1252 gave mojibake
+    text = "Центральный банк сохранил ключевую ставку, сообщили в пресс-службе регулятора. " * 6
+    html = _page("<title>Новости</title>", f"<p>{text}</p>")
+    decoded = decode_html(html.encode("cp1251"))
+    assert "Центральный банк" in decoded
+    assert extract_page(html.encode("cp1251"), "https://x.example/a").title == "Новости"
+
+
+def test_undeclared_cp1252_still_decodes() -> None:
+    text = "Le café de la gare a fermé ses portes après une année difficile. " * 4
+    assert "café" in decode_html(_page("", f"<p>{text}</p>").encode("cp1252"))
+
+
+def test_declared_encoding_still_wins() -> None:
+    html = _page("<title>Café</title>", "<p>é</p>").encode("cp1252")
+    assert "Café" in decode_html(html, "cp1252")
+
+
+# ---------------------------------------------------------------- body step
+
+
+def _fixture_pages() -> list[Path]:
+    return sorted(EXTRACTION_FIXTURES.glob("*.html"))
+
+
+@pytest.mark.parametrize("path", _fixture_pages(), ids=lambda p: p.stem)
+def test_direct_trafilatura_call_matches_bare_extraction(path: Path) -> None:
+    # the body step calls trafilatura's internal sequence without its tree copy: it must give
+    # what the public bare_extraction gives (guards an upgrade of the pinned trafilatura)
+    html = path.read_bytes()
+    ours = _run_trafilatura(parse_html(html), _PRECISION)  # type: ignore[arg-type]
+    doc = bare_extraction(parse_html(html), options=_PRECISION)
+    assert ours == ((doc.text if doc is not None else "") or "")
+
+
+def test_pre_dropped_tags_are_ones_trafilatura_deletes() -> None:
+    assert set(MANUALLY_CLEANED) >= BODY_DROPPED_TAGS
+
+
+def test_extract_body_text_without_fresh_leaves_tree_intact() -> None:
+    html = (EXTRACTION_FIXTURES / "jsonld_newsarticle.html").read_bytes()
+    tree = parse_html(html)
+    before = lxml.html.tostring(tree)
+    assert extract_body_text(tree)  # type: ignore[arg-type]
+    assert lxml.html.tostring(tree) == before
+
+
+def test_story_split_over_containers_is_joined() -> None:
+    part = "".join(f"<p>{_PROSE} Part {{n}} paragraph {i}.</p>" for i in range(3))
+    body = (
+        "<h1>A story in two parts</h1>"
+        f"<div class='row'><div class='article__body'>{part.format(n=1)}</div>"
+        "<div class='rail'><div class='ad'>Advertisement</div></div></div>"
+        "<div class='row full-bleed-ad'><div class='ad'>Advertisement</div></div>"
+        f"<div class='row'><div class='article__body'>{part.format(n=2)}</div></div>"
+    )
+    result = extract_page(_page("<title>A story in two parts</title>", body), "https://x.example/a")
+    assert "Part 1 paragraph 0" in result.body
+    assert "Part 2 paragraph 2" in result.body
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Also on example.com Ministers threatened with arrest as purge widens",
+        "Like this story? Share it with a friend!",
+        "Updated at 1:23 p.m.",
+        "China furious at Macron for Hong Kong protest jibe [INSIGHT]|",
+        "[button link=”/submit/” type=”big”] Send us YOUR kit review[/button]",
+        "Tell us what YOU think...",
+        "Get the magazine delivered every month. 12 issues for £11.99. Click here for more.",
+        "Have a tip? Jane Doe may be reached at jdoe@example.com.",
+        "Pick Six Newsletter",
+    ],
+)
+def test_more_boilerplate_kinds(line: str) -> None:
+    assert is_boilerplate_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Use code SAVE10 at checkout to get it for $19.99",
+        "The newsletter, he said, reached 40,000 readers within a year.",
+        "Football",
+    ],
+)
+def test_content_lines_stay(line: str) -> None:
+    assert clean_body(line) == line
+
+
+# ---------------------------------------------------------------- classifier signals
+
+
+@pytest.mark.parametrize("path", sorted(CLASSIFY_FIXTURES.glob("*.html")), ids=lambda p: p.stem)
+def test_precomputed_signals_give_the_same_verdict(path: Path) -> None:
+    html = path.read_text(encoding="utf-8")
+    url = "https://x.example/2024/01/02/some-story-slug"
+    extracted = Extracted(kind=PageKind.ARTICLE, body=_PROSE * 20, title="Some story")
+    plain = classify_page(lxml.html.fromstring(html), url, extracted)
+    tree = parse_html(html)
+    signals = read_page_signals(tree, url, collect_page_info(tree))  # type: ignore[arg-type]
+    assert classify_page(tree, url, extracted, signals) == plain  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- authors and agencies
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("SAN News Service", ["SAN News Service"]),
+        ("By Jane Doe and AP", ["Jane Doe", "AP"]),
+        ("AP Staff", ["AP"]),
+        ("Scott Gilbertson, Gear Team", ["Scott Gilbertson", "Gear Team"]),
+        ("Staff Reporter", []),
+        ("Reuters November 18", []),
+        ("1 Min Read", []),
+        ("Por Redação", []),
+    ],
+)
+def test_clean_author_keeps_agencies_whole(raw: str, expected: list[str]) -> None:
+    assert clean_author(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "agency"),
+    [
+        ("AP", True),
+        ("Press Trust of India", True),
+        ("Agence France-Presse", True),
+        ("Deutsche Presse-Agentur", True),
+        ("Business Wire", True),
+        ("SAN News Service", True),
+        ("Jane Doe", False),
+        ("BBC News", False),
+    ],
+)
+def test_is_agency(name: str, agency: bool) -> None:
+    assert is_agency(name) is agency
+
+
+def _byline_page(byline: str, meta: str = "") -> str:
+    head = f"<title>Chip exports rise</title>{meta}"
+    body = f"<h1>Chip exports rise</h1><div class='byline'>By {byline}</div><p>{_PROSE * 4}</p>"
+    return _page(head, body)
+
+
+def test_agency_byline_goes_to_agencies() -> None:
+    result = extract_page(_byline_page("SAN News Service"), "https://x.example/a")
+    assert (result.authors, result.agencies) == ([], ["SAN News Service"])
+
+
+def test_staff_byline_gives_neither() -> None:
+    result = extract_page(_byline_page("Staff Reporter"), "https://x.example/a")
+    assert (result.authors, result.agencies) == ([], [])
+
+
+def test_person_and_agency_are_split() -> None:
+    result = extract_page(_byline_page("Jane Doe (Reuters)"), "https://x.example/a")
+    assert (result.authors, result.agencies) == (["Jane Doe"], ["Reuters"])
+
+
+def test_json_ld_given_and_family_names() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+        ' "author": [{"@type": "Person", "givenName": "Anna Giulia", "familyName": "Fink"}]}'
+        "</script>"
+    )
+    result = extract_page(_page(ld, f"<h1>H</h1><p>{_PROSE * 4}</p>"), "https://x.example/a")
+    assert result.authors == ["Anna Giulia Fink"]
+
+
+def test_comment_authors_are_no_byline() -> None:
+    body = (
+        f"<h1>H</h1><p>{_PROSE * 4}</p><ol class='comment-list'><li class='comment'>"
+        "<div class='comment-author'>Alex Smith</div><div class='comment-content'><p>Nice.</p>"
+        "</div></li></ol>"
+    )
+    assert extract_page(_page("", body), "https://x.example/a").authors == []
+
+
+# ---------------------------------------------------------------- titles
+
+
+@pytest.mark.parametrize(
+    ("raw", "names", "expected"),
+    [
+        ("Zelensky weighs firing general * The Gateway Pundit * by Paul Serran",
+         ["The Gateway Pundit"], "Zelensky weighs firing general"),
+        ("Strava taps AI to weed out cheats | TechCrunc", ["TechCrunch"],
+         "Strava taps AI to weed out cheats"),
+        ("フジテレビ問題でスポーツ界にも大激震｜日刊ゲンダイDIGITAL", ["日刊ゲンダイDIGITAL"],
+         "フジテレビ問題でスポーツ界にも大激震"),
+    ],
+)  # fmt: skip
+def test_strip_site_name_affixes(raw: str, names: list[str], expected: str) -> None:
+    assert strip_site_name(raw, names) == expected
+
+
+def test_trailing_affix_confirmed_by_another_candidate_is_cut() -> None:
+    head = (
+        '<meta property="og:title" content="Russia hits Kyiv with missiles - National | Globe">'
+        "<title>Russia hits Kyiv with missiles - National | Globe</title>"
+    )
+    body = f"<h1>Russia hits Kyiv with missiles</h1><p>{_PROSE * 4}</p>"
+    result = extract_page(_page(head, body), "https://globe.example/news/1/russia-kyiv/")
+    assert result.title == "Russia hits Kyiv with missiles"
+
+
+def test_kicker_before_colon_is_kept() -> None:
+    head = '<meta property="og:title" content="Nuclear power: Cooling towers demolished">'
+    body = f"<h1>Cooling towers demolished</h1><p>{_PROSE * 4}</p>"
+    result = extract_page(_page(head, body), "https://x.example/a")
+    assert result.title == "Nuclear power: Cooling towers demolished"
+
+
+def test_json_ld_entities_are_decoded() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "headline": "Kohberger&#8217;s lawyers &amp; the roommate"}</script>'
+    )
+    result = extract_page(_page(ld, f"<p>{_PROSE * 4}</p>"), "https://x.example/a")
+    assert result.title == "Kohberger’s lawyers & the roommate"
+
+
+# ---------------------------------------------------------------- dates
+
+
+def _dated_page(head: str, body: str = "") -> str:
+    return _page(head, f"<h1>Chip exports rise again</h1>{body}<p>{_PROSE * 4}</p>")
+
+
+def test_utc_time_yields_to_the_local_day_in_the_url() -> None:
+    head = '<meta property="article:published_time" content="2020-02-18T02:18:11Z">'
+    result = extract_page(_dated_page(head), "https://x.example/2020/02/17/chip-exports/")
+    assert (result.published_at, result.published_method) == ("2020-02-17", "url")
+
+
+def test_utc_time_and_an_implausible_url_day() -> None:
+    # 23:00 UTC cannot be the previous local day anywhere: the URL does not override it
+    head = '<meta property="article:published_time" content="2020-02-18T23:00:00Z">'
+    result = extract_page(_dated_page(head), "https://x.example/2020/02/17/chip-exports/")
+    assert result.published_at == "2020-02-18T23:00:00+00:00"
+
+
+def test_the_pages_own_offset_wins_over_utc() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Chip",'
+        ' "datePublished": "2024-04-28T07:00:00Z"}</script>'
+        '<meta property="article:published_time" content="2024-04-28T03:00:00-04:00">'
+    )
+    result = extract_page(_dated_page(head), "https://x.example/a/chip-exports")
+    assert result.published_at == "2024-04-28T03:00:00-04:00"
+
+
+def test_a_time_without_offset_takes_it_from_an_agreeing_source() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Chip",'
+        ' "datePublished": "2023-04-28T18:11:01"}</script>'
+        '<meta property="article:published_time" content="2023-04-28T18:11:01+02:00">'
+    )
+    result = extract_page(_dated_page(head), "https://x.example/a/chip-exports")
+    assert result.published_at == "2023-04-28T18:11:01+02:00"
+
+
+def test_unreadable_publication_meta_outranks_generic_keys() -> None:
+    head = (
+        '<meta property="article:published_time" content="الأربعاء، 07 أكتوبر 2020 - 12:09 م">'
+        '<meta name="creation_date" content="10-Nov-2000">'
+    )
+    result = extract_page(_dated_page(head), "https://x.example/a/chip-exports")
+    assert not result.published_at.startswith("2000")
+
+
+def test_dateline_next_to_the_headline() -> None:
+    body = "<div class='meta'>Jane Doe 13 Oct 2020 18:29</div>"
+    result = extract_page(_dated_page("", body), "https://x.example/a/chip-exports")
+    assert (result.published_at, result.published_method) == ("2020-10-13", "text")
+
+
+def test_long_text_after_the_headline_is_no_dateline() -> None:
+    body = f"<div>{_PROSE} On July 31, 2019, the senators filed a bill. {_PROSE}</div>"
+    tree = parse_html(_dated_page("", body))
+    assert _date_near_headline(collect_page_info(tree)) == ""  # type: ignore[arg-type]
+
+
+def test_normalize_date_keeps_offsets() -> None:
+    assert normalize_date("2024-03-05T08:30:00+05:30") == "2024-03-05T08:30:00+05:30"
+
+
+# ---------------------------------------------------------------- attribution
+
+
+def test_attribution_note_outside_the_body_container() -> None:
+    body = (
+        "<article><h1>Start-up funding slumps</h1><div class='entry-content'>"
+        f"<p>{_PROSE * 3}</p><p>{_PROSE * 3}</p></div></article>"
+        "<p class='syndication-note'><em>This article was originally published in "
+        "The Indus Ledger. It is reproduced here with permission.</em></p>"
+    )
+    result = extract_page(_page("<title>Start-up funding slumps</title>", body), "https://x.example/a")
+    assert result.original_source == "The Indus Ledger"
+
+
+def test_first_published_on_a_date_is_no_source() -> None:
+    body = f"<h1>H</h1><p>{_PROSE * 4}</p><p>This story was first published on March 5, 2024.</p>"
+    assert extract_page(_page("", body), "https://x.example/a").original_source == ""

@@ -1,0 +1,441 @@
+"""The SSRF guard (crawler/ssrf.py): the address policy, the middleware, the resolver, and real
+crawls with the guard on.
+
+Nothing here connects anywhere but 127.0.0.1: refused addresses such as 10.0.0.1 are only ever
+handed to the policy or to the middleware directly, which refuse them before any download; the
+real crawls only point at loopback, which the guard must refuse before connecting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scrapy import Request
+from scrapy.resolver import dnscache
+from scrapy.settings import Settings
+
+from crawler.ssrf import (
+    REFUSED_NETWORKS,
+    AddressPolicy,
+    GuardedResolver,
+    RefusedAddress,
+    RefusedResolution,
+    SSRFGuardMiddleware,
+    parse_ip,
+    refusal_reason,
+)
+from tests.hostile import content
+
+GUARD = AddressPolicy.create()
+OPEN = AddressPolicy.create(allow_private=True)
+
+# --- the address policy -------------------------------------------------------------------------
+
+REFUSED_URLS = [
+    ("http://127.0.0.1/", "loopback"),
+    ("http://127.0.0.1./", "loopback"),
+    ("http://localhost./", None),  # a name: decided after DNS, not here
+    ("http://2130706433/", "loopback"),  # decimal
+    ("http://0x7f000001/", "loopback"),  # hex
+    ("http://0177.0.0.1/", "loopback"),  # octal
+    ("http://0x7f.1/", "loopback"),
+    ("http://127.1/", "loopback"),
+    ("http://017700000001/", "loopback"),
+    ("http://１２７．０．０．１/", "loopback"),  # fullwidth, folded by IDNA
+    ("http://[::1]/", "loopback"),
+    ("http://[::ffff:127.0.0.1]/", "loopback"),
+    ("http://[0:0:0:0:0:ffff:7f00:1]/", "loopback"),
+    ("http://[::ffff:10.0.0.5]:8080/", "private"),
+    ("http://[64:ff9b::a00:5]/", "private"),  # NAT64 of 10.0.0.5
+    ("http://[2002:a00:5::1]/", "private"),  # 6to4 of 10.0.0.5
+    ("http://10.0.0.5/admin", "private"),
+    ("http://172.16.3.4/", "private"),
+    ("http://192.168.1.1/", "private"),
+    ("http://[fd12:3456::1]/", "private"),
+    ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+    ("http://[fd00:ec2::254]/", "cloud metadata"),
+    ("http://169.254.1.2/", "link-local"),
+    ("http://[fe80::1%25eth0]/", "link-local"),
+    ("http://100.64.0.1/", "carrier-grade NAT"),
+    ("http://224.0.0.251/", "multicast"),
+    ("http://[ff02::1]/", "multicast"),
+    ("http://240.0.0.1/", "reserved"),
+    ("http://0.0.0.0/", "unspecified"),
+    ("http://0/", "unspecified"),
+    ("http://[::]/", "unspecified"),
+    ("file:///etc/passwd", "non-HTTP scheme"),
+    ("ftp://example.com/", "non-HTTP scheme"),
+    ("http:///nohost", "no host"),
+]
+
+
+@pytest.mark.parametrize(("url", "reason"), REFUSED_URLS)
+def test_literal_forms_are_refused_without_dns(url: str, reason: str | None) -> None:
+    refusal = GUARD.check_url(url)
+    assert (refusal.reason if refusal else None) == reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://8.8.8.8/", "https://1.1.1.1/x", "http://[2606:4700:4700::1111]/",
+     "https://example.com/news", "http://93.184.215.14:8080/", "http://[::ffff:8.8.8.8]/"],
+)  # fmt: skip
+def test_public_addresses_and_names_pass(url: str) -> None:
+    assert GUARD.check_url(url) is None
+
+
+def test_allow_private_networks_switches_address_checks_off_but_not_the_scheme_check() -> None:
+    assert OPEN.check_url("http://127.0.0.1:8000/") is None
+    assert OPEN.check_address("10.0.0.5") is None
+    assert OPEN.check_url("file:///etc/passwd") is not None
+
+
+def test_pinned_host_is_trusted_for_that_name_only() -> None:
+    policy = AddressPolicy.create(pinned={"Allowed.Test": "127.0.0.1"})
+    assert policy.pinned_address("allowed.test") == "127.0.0.1"
+    assert policy.pinned_address("allowed.test.") == "127.0.0.1"
+    assert policy.check_url("http://allowed.test:8080/") is None
+    assert policy.check_url("http://127.0.0.1:8080/secret") is not None
+    assert policy.check_url("http://other.test/") is None  # decided after DNS
+    with pytest.raises(ValueError, match="not an IP"):
+        AddressPolicy.create(pinned={"x.test": "not-an-ip"})
+
+
+def test_policy_reads_its_settings() -> None:
+    s = Settings()
+    assert AddressPolicy.from_settings(s) == AddressPolicy.create()
+    s.set("BROADSHEET_ALLOW_PRIVATE_NETWORKS", "true")
+    s.set("BROADSHEET_SSRF_PINNED_HOSTS", json.dumps({"allowed.test": "127.0.0.1"}))
+    policy = AddressPolicy.from_settings(s)
+    assert policy.allow_private and policy.pinned_address("allowed.test") == "127.0.0.1"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_policy_never_raises_on_arbitrary_strings(text: str) -> None:
+    parse_ip(text)
+    GUARD.check_url(text)
+    GUARD.check_url("http://" + text + "/")
+    GUARD.check_address(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[0-9a-fA-FxX.:\[\]%]{0,40}\Z"))
+def test_policy_never_raises_on_address_like_strings(text: str) -> None:
+    GUARD.check_url(f"http://{text}/")
+    GUARD.check_address(text)
+
+
+_REFUSED = [ipaddress.ip_network(net) for net, _ in REFUSED_NETWORKS]
+
+
+@pytest.mark.parametrize("network", _REFUSED, ids=[n for n, _ in REFUSED_NETWORKS])
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_every_address_in_a_refused_network_is_refused(network: Any, data: Any) -> None:
+    address = data.draw(st.ip_addresses(network=network))
+    assert refusal_reason(address) is not None
+    assert GUARD.check_address(str(address)) is not None
+    host = f"[{address}]" if address.version == 6 else str(address)
+    assert GUARD.check_url(f"http://{host}:8080/x") is not None
+    if address.version == 4:
+        # The same address in its IPv4-mapped, decimal and hex spellings.
+        assert GUARD.check_url(f"http://[::ffff:{address}]/") is not None
+        assert GUARD.check_url(f"http://{int(address)}/") is not None
+        assert GUARD.check_url(f"http://{hex(int(address))}/") is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.ip_addresses())
+def test_refused_iff_not_globally_routable(address: Any) -> None:
+    """Whatever Python's tables say is not global (or is multicast) is refused."""
+    if not address.is_global or address.is_multicast:
+        assert refusal_reason(address) is not None, address
+
+
+# --- the middleware (no network: refusals happen before any download) ---------------------------
+
+
+class FakeStats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + count
+
+
+async def _must_not_resolve(host: str) -> str:
+    raise AssertionError(f"a literal address must not be resolved: {host}")
+
+
+def _middleware(policy: AddressPolicy, resolve: Any = _must_not_resolve) -> SSRFGuardMiddleware:
+    return SSRFGuardMiddleware(policy, FakeStats(), resolve)  # type: ignore[arg-type]
+
+
+def test_middleware_refuses_a_private_literal_and_counts_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mw = _middleware(GUARD)
+    request = Request("http://10.0.0.5/admin", meta={"source": "dawn"})
+    with caplog.at_level(logging.WARNING), pytest.raises(RefusedAddress) as exc:
+        asyncio.run(mw.process_request(request))
+    assert exc.value.address == "10.0.0.5" and exc.value.reason == "private"
+    assert "refused private address 10.0.0.5 for http://10.0.0.5/admin" in caplog.text
+    assert mw.stats.values == {  # type: ignore[union-attr]
+        "broadsheet/ssrf/refused": 1,
+        "broadsheet/source/dawn/refused_address": 1,
+    }
+
+
+def test_middleware_checks_every_redirect_hop(caplog: pytest.LogCaptureFixture) -> None:
+    mw = _middleware(GUARD)
+    hop = Request(
+        "http://10.0.0.1/",
+        meta={"source": "s", "redirect_urls": ["https://news.example/story"]},
+    )
+    with caplog.at_level(logging.WARNING), pytest.raises(RefusedAddress):
+        asyncio.run(mw.process_request(hop))
+    assert "(redirected from https://news.example/story)" in caplog.text
+
+
+def test_middleware_checks_the_resolved_address_of_a_name() -> None:
+    async def to_loopback(host: str) -> str:
+        return "127.0.0.1"
+
+    async def to_public(host: str) -> str:
+        return "93.184.215.14"
+
+    with pytest.raises(
+        RefusedAddress, match=re.escape("loopback address 127.0.0.1 for http://evil.test/")
+    ):
+        asyncio.run(_middleware(GUARD, to_loopback).process_request(Request("http://evil.test/")))
+    assert (
+        asyncio.run(_middleware(GUARD, to_public).process_request(Request("http://ok.test/")))
+        is None
+    )
+
+
+def test_middleware_reports_the_resolvers_refusal_and_leaves_dns_errors_to_the_download() -> None:
+    async def refused(host: str) -> str:
+        raise RefusedResolution(host, "10.1.2.3", "private")
+
+    async def nxdomain(host: str) -> str:
+        raise OSError("no such host")
+
+    with pytest.raises(RefusedAddress, match=re.escape("private address 10.1.2.3")):
+        asyncio.run(_middleware(GUARD, refused).process_request(Request("http://a.test/")))
+    assert (
+        asyncio.run(_middleware(GUARD, nxdomain).process_request(Request("http://b.test/"))) is None
+    )
+
+
+def test_middleware_with_private_networks_allowed_does_nothing() -> None:
+    mw = _middleware(OPEN)
+    assert asyncio.run(mw.process_request(Request("http://127.0.0.1:8000/"))) is None
+    assert asyncio.run(mw.process_request(Request("http://intranet.test/"))) is None
+
+
+# --- the resolver (no network: answers come from Scrapy's DNS cache) ----------------------------
+
+
+def test_resolver_refuses_a_refused_answer_even_from_the_cache() -> None:
+    """DNS rebinding: the name once resolved publicly now answers 127.0.0.1."""
+    resolver = GuardedResolver.__new__(GuardedResolver)
+    resolver.policy = GUARD
+    resolver.timeout = 1.0
+    dnscache["rebind.test"] = "127.0.0.1"
+    dnscache["public.test"] = "93.184.215.14"
+    try:
+        failures: list[Any] = []
+        resolver.getHostByName("rebind.test").addErrback(failures.append)
+        assert failures and failures[0].check(RefusedResolution)
+        assert failures[0].value.address == "127.0.0.1"
+        results: list[str] = []
+        resolver.getHostByName("public.test").addCallback(results.append)
+        assert results == ["93.184.215.14"]
+    finally:
+        dnscache.pop("rebind.test", None)
+        dnscache.pop("public.test", None)
+
+
+def test_resolver_answers_pinned_names_without_dns() -> None:
+    resolver = GuardedResolver.__new__(GuardedResolver)
+    resolver.policy = AddressPolicy.create(pinned={"allowed.test": "127.0.0.1"})
+    results: list[str] = []
+    resolver.getHostByName("allowed.test").addCallback(results.append)
+    assert results == ["127.0.0.1"]
+
+
+# --- real crawls with the guard on --------------------------------------------------------------
+
+GUARD_SETTINGS = {
+    "TWISTED_DNS_RESOLVER": "crawler.ssrf.GuardedResolver",
+    "DOWNLOADER_MIDDLEWARES": json.dumps({"crawler.ssrf.SSRFGuardMiddleware": 45}),
+    "BROADSHEET_ALLOW_PRIVATE_NETWORKS": "false",
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "RETRY_TIMES": "1",
+    "DOWNLOAD_TIMEOUT": "5",
+    "LOG_LEVEL": "INFO",
+}
+REDIRECTS = {
+    "/news/2024/05/redirect-to-loopback-secret-page": "http://127.0.0.1:{port}/secret",
+    "/news/2024/05/redirect-to-decimal-loopback-page": "http://2130706433:{port}/secret-decimal",
+    "/news/2024/05/redirect-to-localhost-name-page": "http://localhost:{port}/secret-name",
+    "/news/2024/05/redirect-to-mapped-loopback-page": "http://[::ffff:127.0.0.1]:{port}/secret-v6",
+}
+GOOD = "/news/2024/05/allowed-host-article-about-port-tariffs"
+
+
+class _Site(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _SiteHandler)
+        self.lock = threading.Lock()
+        self.seen: list[tuple[str, str]] = []  # (Host header, path)
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+
+class _SiteHandler(BaseHTTPRequestHandler):
+    server: _Site
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        with self.server.lock:
+            self.server.seen.append((self.headers.get("Host", ""), self.path))
+        status, body, headers = 404, b"not found", {}
+        if self.path == "/robots.txt":
+            status, body = 200, b"User-agent: *\nAllow: /\n"
+        elif self.path == "/":
+            links = [(p, p) for p in (*REDIRECTS, GOOD)]
+            status, body = 200, content.home_html(links, []).encode()
+        elif self.path in REDIRECTS:
+            status, headers = 302, {"Location": REDIRECTS[self.path].format(port=self.server.port)}
+            body = b""
+        elif self.path == GOOD:
+            html = content.article_html("Port tariffs cut", content.paragraphs("ssrf-good"))
+            status, body = 200, html.encode()
+        elif self.path.startswith("/secret"):
+            status, body = 200, b"the secret"
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def site() -> Iterator[_Site]:
+    server = _Site()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class GuardedCrawl:
+    returncode: int
+    log: str
+
+
+def _guarded_crawl(workdir: Path, sources: str, extra: dict[str, str]) -> GuardedCrawl:
+    path = workdir / "sources.toml"
+    path.write_text(sources, encoding="utf-8")
+    sets = [arg for k, v in {**GUARD_SETTINGS, **extra}.items() for arg in ("--set", f"{k}={v}")]
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "crawl", "--sources", str(path),
+         "--db", str(workdir / "archive.db"), *sets],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )  # fmt: skip
+    return GuardedCrawl(proc.returncode, proc.stderr)
+
+
+def _stat(log: str, name: str) -> int:
+    match = re.search(rf"'{re.escape(name)}': (\d+)", log)
+    return int(match[1]) if match else 0
+
+
+@pytest.mark.e2e
+def test_guard_refuses_a_loopback_site_before_connecting(site: _Site, tmp_path: Path) -> None:
+    """Literal, decimal and named spellings of 127.0.0.1: the server never sees a request."""
+    port = site.port
+    sources = "".join(
+        f'[[source]]\nid = "{ident}"\nurl = "http://{host}:{port}/"\n\n'
+        for ident, host in (("literal", "127.0.0.1"), ("decimal", "2130706433"),
+                            ("named", "localhost"))
+    )  # fmt: skip
+    crawl = _guarded_crawl(tmp_path, sources, {})
+    assert site.seen == [], site.seen
+    assert crawl.returncode == 1, crawl.log[-3000:]  # every source fetched nothing: failed
+    log = crawl.log
+    assert f"refused loopback address 127.0.0.1 for http://127.0.0.1:{port}/" in log
+    assert f"refused loopback address 127.0.0.1 for http://2130706433:{port}/" in log
+    assert f"refused loopback address 127.0.0.1 for http://localhost:{port}/" in log
+    for ident in ("literal", "decimal", "named"):
+        assert _stat(log, f"broadsheet/source/{ident}/refused_address") >= 1, ident
+    assert _stat(log, "downloader/exception_type_count/crawler.ssrf.RefusedAddress") >= 3
+
+
+@pytest.mark.e2e
+def test_redirect_from_an_allowed_host_to_a_refused_address_is_refused(
+    site: _Site, tmp_path: Path
+) -> None:
+    """`allowed.test` stands for a public host (pinned to 127.0.0.1 for this test only); its
+    pages redirect to loopback in four spellings. No secret is ever requested, each refusal is
+    logged and reaches the spider's errback as a ``RefusedAddress``."""
+    port = site.port
+    sources = f'[[source]]\nid = "allowed"\nurl = "http://allowed.test:{port}/"\n'
+    pins = {"BROADSHEET_SSRF_PINNED_HOSTS": json.dumps({"allowed.test": "127.0.0.1"})}
+    crawl = _guarded_crawl(tmp_path, sources, pins)
+    log = crawl.log
+    paths = [p for _, p in site.seen]
+    assert not [p for p in paths if p.startswith("/secret")], site.seen
+    assert {h for h, _ in site.seen} == {f"allowed.test:{port}"}, site.seen
+    assert set(REDIRECTS) <= set(paths) and GOOD in paths
+    for origin, target in REDIRECTS.items():
+        url = target.format(port=port)
+        assert re.search(
+            rf"refused loopback address \S+ for {re.escape(url)} "
+            rf"\(redirected from http://allowed\.test:{port}{re.escape(origin)}\)",
+            log,
+        ), url
+        # The spider's errback got the failure and counted it against the source.
+        assert f"fetch failed: {url} (refused loopback address" in log, url
+    assert _stat(log, "downloader/exception_type_count/crawler.ssrf.RefusedAddress") >= len(
+        REDIRECTS
+    )
+    assert _stat(log, "broadsheet/source/allowed/refused_address") >= len(REDIRECTS)
+    assert crawl.returncode in (0, 1), log[-3000:]  # finished; the verdict is the store's
+    assert "Spider closed (finished)" in log

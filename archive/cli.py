@@ -249,10 +249,37 @@ def extract(files: tuple[Path, ...], url: str, batch: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--immutable", is_flag=True, help="Serve a file that will not change (releases).")
-def serve(db_path: Path, host: str, port: int, immutable: bool) -> None:
+@click.option(
+    "--release",
+    metavar="NAME",
+    help="Serve the frozen release NAME (made by `broadsheet release`) immutably, not the archive.",
+)
+@click.option(
+    "--releases-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder holding the releases (default: releases/ beside --db).",
+)
+def serve(
+    db_path: Path,
+    host: str,
+    port: int,
+    immutable: bool,
+    release: str | None,
+    releases_dir: Path | None,
+) -> None:
     """Publish the archive read-only with Datasette (search, facets, CSV)."""
     from archive.serve import serve as run_datasette
 
+    if release is not None:
+        from archive.release import ReleaseError, release_db
+
+        try:
+            db_path = release_db(release, releases_dir or db_path.parent / "releases")
+        except ReleaseError as exc:
+            raise click.ClickException(str(exc)) from exc
+        immutable = True  # a release never changes: no locking, rows counted once
+    elif releases_dir is not None:
+        raise click.UsageError("--releases-dir goes with --release NAME")
     if not db_path.is_file():
         raise click.ClickException(f"no archive at {db_path}; run `broadsheet crawl` first")
     click.echo(f"Broadsheet archive: http://{host}:{port}/broadsheet", err=True)
@@ -262,7 +289,12 @@ def serve(db_path: Path, host: str, port: int, immutable: bool) -> None:
 @cli.command()
 @db_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="Parquet needs -o FILE.",
 )
 @click.option("--sql", help="A SELECT query to export.")
 @click.option("--table", help="A table to export whole.")
@@ -284,6 +316,11 @@ def serve(db_path: Path, host: str, port: int, immutable: bool) -> None:
     is_flag=True,
     help="Keep CSV cells that start with = + - @ tab or CR as they are (default: prefix them with ').",
 )
+@click.option(
+    "--one-per-story",
+    is_flag=True,
+    help="Keep one article per story: its original, else its earliest member (rows need an id).",
+)
 def export(
     db_path: Path,
     fmt: str,
@@ -292,16 +329,23 @@ def export(
     params: tuple[str, ...],
     output: Path | None,
     no_neutralise: bool,
+    one_per_story: bool,
 ) -> None:
-    """Export a table or a query as CSV or JSON lines: every row, full text, constant memory."""
+    """Export a table or a query as CSV, JSON lines or Parquet: every row, full text, constant memory."""
     from rich.console import Console
 
     from archive.export import export as run_export
 
     if (sql is None) == (table is None):
         raise click.UsageError("give exactly one of --sql or --table")
+    if fmt == "parquet" and output is None:
+        raise click.UsageError("Parquet is a binary file format: give -o FILE")
     if not db_path.is_file():
         raise click.ClickException(f"no archive at {db_path}")
+    options: dict[str, Any] = {
+        "fmt": fmt, "sql": sql, "table": table, "params": _parse_set(params),
+        "neutralise_formulas": not no_neutralise, "one_per_story": one_per_story,
+    }  # fmt: skip
     console = Console(stderr=True)
     with console.status("exporting…") as status:
 
@@ -310,21 +354,76 @@ def export(
 
         try:
             if output is None:
-                count = run_export(db_path, sys.stdout, fmt=fmt, sql=sql, table=table,
-                                   params=_parse_set(params), neutralise_formulas=not no_neutralise,
-                                   progress=progress)  # fmt: skip
+                count = run_export(db_path, sys.stdout, progress=progress, **options)
+            elif fmt == "parquet":
+                with output.open("wb") as binary:
+                    count = run_export(db_path, binary, progress=progress, **options)
             else:
                 with output.open("w", encoding="utf-8", newline="") as out:
-                    count = run_export(db_path, out, fmt=fmt, sql=sql, table=table,
-                                       params=_parse_set(params),
-                                       neutralise_formulas=not no_neutralise, progress=progress)  # fmt: skip
+                    count = run_export(db_path, out, progress=progress, **options)
         except (ValueError, sqlite3.Error) as exc:
+            if output is not None and fmt == "parquet":
+                output.unlink(missing_ok=True)  # a Parquet file without its footer is unreadable
             raise click.ClickException(str(exc)) from exc
         except BrokenPipeError:
             # `broadsheet export ... | head` closed the pipe: stop quietly, like other Unix tools.
             sys.stderr.close()
             sys.exit(0)
     console.print(f"{count:,} rows exported" + (f" to {output}" if output else ""))
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_SOURCES,
+    show_default=True,
+    envvar="BROADSHEET_SOURCES",
+    help="The sources file the archive was crawled with; copied into the release.",
+)
+@click.option(
+    "--out",
+    "releases_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to put the release in (default: releases/ beside --db).",
+)
+@click.option(
+    "--no-neutralise",
+    is_flag=True,
+    help="Write the CSV bundle with exact text (default: formula-like cells prefixed with ').",
+)
+@click.argument("name")
+def release(
+    db_path: Path,
+    sources_path: Path,
+    releases_dir: Path | None,
+    no_neutralise: bool,
+    name: str,
+) -> None:
+    """Freeze a citable snapshot into releases/NAME/: read-only database, manifest, CSVs, SHA256SUMS.
+
+    Safe while a crawl writes (one consistent snapshot). Refuses to overwrite a release.
+    """
+    from archive.release import ReleaseError, create_release
+
+    if not db_path.is_file():
+        raise click.ClickException(f"no archive at {db_path}")
+    console = _stderr_console()
+    with console.status("releasing…") as status:
+        try:
+            target = create_release(
+                name, db_path, sources_path, releases_dir or db_path.parent / "releases",
+                neutralise_formulas=not no_neutralise, progress=status.update,
+            )  # fmt: skip
+        except ReleaseError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(str(target))
+    console.print(
+        f"release {name}: {target}  (verify: cd {target} && sha256sum -c SHA256SUMS; "
+        f"browse: broadsheet serve --db {db_path} --release {name})"
+    )
 
 
 @cli.command()

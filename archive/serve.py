@@ -7,6 +7,7 @@ The archive is served under the database name ``broadsheet`` whatever its file i
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,9 @@ PLUGINS: Final = DATASETTE_DIR / "plugins"
 STATIC: Final = DATASETTE_DIR / "static"
 STATIC_MOUNT: Final = "static"  # served at /static/, referenced by metadata.yaml extra_css_urls
 DATABASE_NAME: Final = "broadsheet"  # the one key under `databases:` in metadata.yaml
+# Where /-/capture/<id> reads WARC files from (plugins/broadsheet.py): this variable in the
+# Datasette process, else `warc/` beside the archive file, where `broadsheet crawl` writes them.
+WARC_DIR_ENV: Final = "BROADSHEET_WARC_DIR"
 
 # Datasette settings (docs.datasette.io/en/0.65.x/settings.html). Read-only view of a constant.
 SETTINGS: Final = MappingProxyType(
@@ -91,8 +95,33 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False) -> int:
+def default_warc_dir(db_path: Path) -> Path:
+    """The WARC folder a crawl into ``db_path`` writes: ``warc/`` beside the archive."""
+    return Path(db_path).resolve().parent / "warc"
+
+
+def serve_env(db_path: Path, warc_dir: Path | None = None) -> dict[str, str]:
+    """The environment of the Datasette child: ours, with the WARC folder made absolute.
+
+    An explicit ``warc_dir`` wins, then an inherited $BROADSHEET_WARC_DIR, then the default.
+    """
+    env = dict(os.environ)
+    chosen = warc_dir or env.get(WARC_DIR_ENV) or default_warc_dir(db_path)
+    env[WARC_DIR_ENV] = str(Path(chosen).resolve())
+    return env
+
+
+def serve(
+    db_path: Path,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    immutable: bool = False,
+    warc_dir: Path | None = None,
+) -> int:
     """Run Datasette on ``db_path`` until it stops; return its exit code.
+
+    ``warc_dir`` is where the raw captures (``/-/capture/<article id>``) are read from;
+    default: $BROADSHEET_WARC_DIR, else ``warc/`` beside ``db_path``.
 
     Datasette runs in a child process: its plugin manager is process-global (plugins loaded from
     a directory stay registered for the rest of the process), ``datasette serve`` ends with
@@ -108,7 +137,8 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001, immutable: b
             db_path,
         )
     with subprocess.Popen(
-        serve_command(db_path, host=host, port=port, immutable=immutable)
+        serve_command(db_path, host=host, port=port, immutable=immutable),
+        env=serve_env(db_path, warc_dir),
     ) as proc:
         try:
             return _exit_code(proc.wait())
@@ -124,20 +154,28 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001, immutable: b
             return 130  # the shell's code for "interrupted"
 
 
-def make_datasette(db_path: Path, *, immutable: bool = False) -> Datasette:
+def make_datasette(
+    db_path: Path, *, immutable: bool = False, warc_dir: Path | None = None
+) -> Datasette:
     """An in-process Datasette with the same metadata, templates, plugins, static and settings.
 
     For tests and scripts: ``await ds.client.get("/broadsheet/articles.json")``. The database is
-    renamed to ``broadsheet`` on the first request (the plugin's startup hook).
+    renamed to ``broadsheet`` on the first request (the plugin's startup hook). ``warc_dir``
+    becomes the plugin's ``warc_dir`` setting (else $BROADSHEET_WARC_DIR, else ``warc/``
+    beside the file).
     """
     from datasette.app import Datasette
     from datasette.utils import parse_metadata
 
     db = str(Path(db_path))
+    metadata = parse_metadata(METADATA.read_text(encoding="utf-8"))
+    if warc_dir is not None:
+        plugins = metadata.setdefault("plugins", {})
+        plugins.setdefault("broadsheet", {})["warc_dir"] = str(Path(warc_dir).resolve())
     return Datasette(
         [] if immutable else [db],
         immutables=[db] if immutable else [],
-        metadata=parse_metadata(METADATA.read_text(encoding="utf-8")),
+        metadata=metadata,
         template_dir=str(TEMPLATES),
         plugins_dir=str(PLUGINS),
         static_mounts=[(STATIC_MOUNT, str(STATIC))],

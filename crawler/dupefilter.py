@@ -30,7 +30,7 @@ DISCOVERY_ROLES = frozenset({"robots", "sitemap", "feed"})
 def request_key(request: Request) -> bytes:
     role = request.meta.get("role", "")
     identity = identity_key(request.url)
-    hops = request.meta.get("redirect_urls") or ()
+    hops = (*request.meta.get("redirect_urls", ()), *request.meta.get("broadsheet_hops", ()))
     if any(identity_key(hop) == identity for hop in hops):
         # http->https or trailing-slash hop: it lands on the identity that led here.
         key = f"redirect|{request.url}"

@@ -23,6 +23,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.spiders.news import NewsSpider
+from pipelines.sources import load_sources
 from pipelines.warcs import warc_dir_for
 
 
@@ -94,6 +95,9 @@ def crawl_settings(
     settings.set("BROADSHEET_SOURCES", str(sources), priority="cmdline")
     settings.set("BROADSHEET_DB", str(db), priority="cmdline")
     settings.set("BROADSHEET_SOURCE_IDS", list(source_ids), priority="cmdline")
+    # The sources file, not a Scrapy setting, decides whether private networks may be crawled.
+    private = load_sources(sources).allow_private_networks
+    settings.set("BROADSHEET_ALLOW_PRIVATE_NETWORKS", private, priority="cmdline")
     for key, value in overrides.items():
         settings.set(key, value, priority="cmdline")
     if not settings.get("BROADSHEET_WARC_DIR"):

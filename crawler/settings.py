@@ -36,7 +36,13 @@ METAREFRESH_ENABLED = False
 DUPEFILTER_CLASS = "crawler.dupefilter.IdentityDupeFilter"
 # 950: closest to the network, so the WARC holds the bytes as received (still gzip-encoded),
 # redirects and retried errors included, and HTTP-cache hits (900) are not archived twice.
-DOWNLOADER_MIDDLEWARES = {"crawler.warc.WarcCaptureMiddleware": 950}
+# 45: the SSRF guard sees every request (redirect hops included) before robots.txt (100) and
+# anything else; the resolver refuses private addresses a hostname resolves to.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.ssrf.SSRFGuardMiddleware": 45,
+    "crawler.warc.WarcCaptureMiddleware": 950,
+}
+TWISTED_DNS_RESOLVER = "crawler.ssrf.GuardedResolver"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 ITEM_PIPELINES = {
@@ -50,6 +56,11 @@ BROADSHEET_SOURCE_IDS: list[str] = []
 BROADSHEET_DB = "data/broadsheet.db"
 # Extraction runs in this many worker processes (0 = in the crawler process, for debugging).
 BROADSHEET_EXTRACT_WORKERS = 2
+# Crawling loopback, private, link-local or metadata addresses is refused unless the sources
+# file says `allow_private_networks = true` (crawler.run copies it here).
+BROADSHEET_ALLOW_PRIVATE_NETWORKS = False
+# host -> IP pinned for that name only (tests and split-horizon DNS); empty by default.
+BROADSHEET_SSRF_PINNED_HOSTS: dict[str, str] = {}
 # Every response is archived in WARC 1.1 files here ("" = a warc/ folder beside the archive).
 BROADSHEET_WARC_ENABLED = True
 BROADSHEET_WARC_DIR = ""

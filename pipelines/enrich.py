@@ -1,21 +1,26 @@
-"""Derived data for each stored article: economic facts, entity mentions and topic relevance.
+"""Derived data for each stored article: economic facts, entity mentions, topic relevance and the
+near-duplicate signature.
 
-Computed in the writer from the stored text (so ``reprocess`` recomputes them after an
-upgrade), replaced whole on every change of the article, never appended.
+``derive`` is pure CPU work on the extracted text, so it runs in the extraction workers, in
+parallel; the writer only stores the result (and computes it itself when given none, as
+``reprocess`` and the distributed writer do). Facts and entities are replaced whole on every
+change of the article, never appended.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlite_utils
 
 from archive.migrations_facts import store_facts
 
-from .facts import CALENDAR_FY, INDIA_FY, PAKISTAN_FY, FiscalYear, extract_facts
-from .gazetteer import countries_in, organisations_in
+from .facts import CALENDAR_FY, INDIA_FY, PAKISTAN_FY, Fact, FiscalYear, extract_facts
+from .gazetteer import CountryMention, OrgMention, countries_in, organisations_in
 from .models import Extracted, Source
 from .relevance import Decision, Lexicon, Relevance, decide, load_lexicons, score
+from .stories import Signature, StoryConfig, minhash_template, signature_of
 
 # Fiscal-year convention and the currency a bare "Rs" means, by the source's country.
 FISCAL_YEARS: dict[str, FiscalYear] = {"PK": PAKISTAN_FY, "IN": INDIA_FY, "BD": PAKISTAN_FY}
@@ -23,42 +28,50 @@ RUPEES = {"IN": "INR", "LK": "LKR", "NP": "NPR"}
 
 
 @dataclass(frozen=True, slots=True)
-class Assessment:
+class Derived:
+    facts: list[Fact]
+    entities: list[CountryMention | OrgMention]
     relevance: Relevance
-    decision: Decision
+    decision: Decision  # what the source's relevance policy says: store, store_flagged, drop
+    signature: Signature | None  # None for a text too short to compare
 
 
-class Enricher:
-    def __init__(self, lexicons: dict[str, Lexicon] | None = None) -> None:
-        self.lexicons = lexicons if lexicons is not None else load_lexicons()
+@lru_cache(maxsize=1)
+def _lexicons() -> dict[str, Lexicon]:
+    return load_lexicons()  # read once per process: the files do not change during a run
 
-    def assess(self, extracted: Extracted, source: Source) -> Assessment:
-        """Relevance of an article and what the source's policy says to do with it."""
-        language = extracted.language or source.language or "en"
-        relevance = score(extracted.title, extracted.body, language, self.lexicons)
-        return Assessment(relevance, decide(source.relevance, relevance))
 
-    def store(
-        self, db: sqlite_utils.Database, article_id: str, extracted: Extracted, source: Source,
-        assessment: Assessment,
-    ) -> None:  # fmt: skip
-        country = source.country.upper()
-        facts = extract_facts(
-            extracted.body,
-            fiscal=FISCAL_YEARS.get(country, PAKISTAN_FY if not country else CALENDAR_FY),
-            default_rupee=RUPEES.get(country, "PKR"),
+@lru_cache(maxsize=4)
+def _template(config: StoryConfig):
+    return minhash_template(config)
+
+
+def derive(extracted: Extracted, source: Source, story_config: StoryConfig | None = None) -> Derived:
+    country = source.country.upper()
+    facts = extract_facts(
+        extracted.body,
+        fiscal=FISCAL_YEARS.get(country, PAKISTAN_FY if not country else CALENDAR_FY),
+        default_rupee=RUPEES.get(country, "PKR"),
+    )
+    text = f"{extracted.title}\n\n{extracted.body}"
+    entities = [*countries_in(text), *organisations_in(text)]
+    language = extracted.language or source.language or "en"
+    relevance = score(extracted.title, extracted.body, language, _lexicons())
+    config = story_config or StoryConfig()
+    signature = signature_of(extracted.body, config, _template(config))
+    return Derived(facts, entities, relevance, decide(source.relevance, relevance), signature)
+
+
+def store_derived(db: sqlite_utils.Database, article_id: str, derived: Derived) -> None:
+    store_facts(db, article_id, derived.facts, derived.entities)
+    relevance = derived.relevance
+    with db.atomic():
+        db["articles"].update(
+            article_id,
+            {
+                "relevance_score": relevance.score,
+                "relevance_label": relevance.label,
+                "relevance_terms": relevance.terms_json(),
+                "relevance_flagged": int(derived.decision == "store_flagged"),
+            },
         )
-        text = f"{extracted.title}\n\n{extracted.body}"
-        entities = [*countries_in(text), *organisations_in(text)]
-        store_facts(db, article_id, facts, entities)
-        relevance = assessment.relevance
-        with db.atomic():
-            db["articles"].update(
-                article_id,
-                {
-                    "relevance_score": relevance.score,
-                    "relevance_label": relevance.label,
-                    "relevance_terms": relevance.terms_json(),
-                    "relevance_flagged": int(assessment.decision == "store_flagged"),
-                },
-            )

@@ -38,7 +38,7 @@ from pipelines.extraction.source import (
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 LOGGER = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
     signals = read_page_signals(tree, url, info)
 
     drop_inert(info)  # less for trafilatura to copy and walk; it would delete them itself
-    join_split_body(signals.paragraph_parents)
+    join_split_body(signals.paragraph_parents, tree)
     raw_body = extract_body_text(tree, _reparse(text))
     lines = raw_body.split("\n")
     original_source, source_line = find_original_source(lines, info)

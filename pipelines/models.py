@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class PageKind(StrEnum):
@@ -123,6 +124,8 @@ class ExtractedPage:
 
     page: FetchedPage
     extracted: Extracted
+    # pipelines.enrich.Derived (facts, relevance, signature) when a worker computed it.
+    derived: Any = None
 
 
 @dataclass(slots=True)

@@ -21,8 +21,10 @@ def judge_run(counts: dict[str, int]) -> tuple[str, str]:
         return "failed", f"no page fetched ({errors} errors)"
     if blocked and blocked * 2 >= fetched + errors:
         return "failed", f"blocked: {blocked} responses were 403 or 429"
-    if errors > fetched:
-        return "failed", f"more errors ({errors}) than pages fetched ({fetched})"
+    # Known pages skipped and 304s are pages seen in good health, as much as fetched ones.
+    healthy = fetched + counts.get("known_skipped", 0) + counts.get("not_modified", 0)
+    if errors > healthy:
+        return "failed", f"more errors ({errors}) than pages fetched or known ({healthy})"
     if seen == 0 and not counts.get("known_skipped") and not counts.get("not_modified"):
         # Nothing new is normal for an incremental run that found only known or unchanged pages;
         # finding no article at all, known or new, means the source broke or blocked us quietly.

@@ -1,8 +1,9 @@
 """Scrapy item pipelines: thin glue that reads settings and calls the pure core.
 
-Only this module (in ``pipelines/``) imports Scrapy. ``ExtractStage`` runs extraction in a pool of
-worker processes so the reactor keeps fetching while pages are parsed; ``StoreStage`` owns the
-SQLite connection and the ``crawl_runs`` bookkeeping.
+Only this module (in ``pipelines/``) imports Scrapy. Neither stage works on the reactor thread:
+``ExtractStage`` sends pages to a pool of worker processes (extraction and everything derived
+from the text), and ``StoreStage`` hands them to one writer thread that owns the SQLite
+connection, so fetching and link discovery never wait for parsing or for the disk.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import DropItem
@@ -21,9 +22,10 @@ from .clock import now_iso
 from .extract import EXTRACTOR_VERSION
 from .models import Extracted, ExtractedPage, FetchedPage, FetchRecord, PageKind, SourcesConfig
 from .runs import RUN_COUNTS, judge_run
-from .store import ArchiveWriter, Outcome
+from .sources import load_sources, select
+from .store import ArchiveWriter, Outcome, StoreResult
 from .urlkind import url_kind_hint
-from .workers import extract_fetched, extraction_pool
+from .workers import extraction_pool, process_fetched
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,15 +38,24 @@ def _stat(source_id: str, name: str) -> str:
     return f"broadsheet/source/{source_id}/{name}"
 
 
+def _config(crawler: Crawler) -> SourcesConfig:
+    settings = crawler.settings
+    return select(
+        load_sources(settings.get("BROADSHEET_SOURCES")), settings.getlist("BROADSHEET_SOURCE_IDS")
+    )
+
+
 class ExtractStage:
-    def __init__(self, workers: int, stats: StatsCollector) -> None:
+    def __init__(self, workers: int, config: SourcesConfig, stats: StatsCollector) -> None:
         self.workers = workers
+        self.config = config
         self.stats = stats
         self.pool: Executor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.getint("BROADSHEET_EXTRACT_WORKERS"), crawler.stats)
+        workers = crawler.settings.getint("BROADSHEET_EXTRACT_WORKERS")
+        return cls(workers, _config(crawler), crawler.stats)
 
     def open_spider(self) -> None:
         if self.workers > 0:
@@ -61,18 +72,23 @@ class ExtractStage:
         if hint is not None:
             # URL alone says this is a list or an about page: no need to extract it.
             return ExtractedPage(item, Extracted(kind=hint, kind_reason="url pattern"))
+        source = self.config.get(item.source_id)
         try:
             if self.pool is None:
-                extracted = extract_fetched(item)
+                extracted, derived = process_fetched(item, source)
             else:
                 loop = asyncio.get_running_loop()
-                extracted = await loop.run_in_executor(self.pool, extract_fetched, item)
+                extracted, derived = await loop.run_in_executor(
+                    self.pool, process_fetched, item, source
+                )
         except Exception as exc:
             logger.error("extraction failed for %s: %r", item.url, exc)
             self.stats.inc_value(_stat(item.source_id, "errors"))
             self.stats.inc_value(_stat(item.source_id, "extract_errors"))
             raise DropItem(f"extraction failed: {exc!r}") from exc
-        return ExtractedPage(item, extracted)
+        # The raw body is archived in the WARC and no longer needed: do not carry it further.
+        item.body = b""
+        return ExtractedPage(item, extracted, derived)
 
 
 class StoreStage:
@@ -82,38 +98,44 @@ class StoreStage:
         self.stats = stats
         self.run_id = ""
         self.writer: ArchiveWriter | None = None
+        # One thread owns the SQLite connection: writes are serial, and off the reactor.
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        from pipelines.sources import load_sources, select
+        return cls(crawler.settings.get("BROADSHEET_DB"), _config(crawler), crawler.stats)
 
-        settings = crawler.settings
-        config = select(
-            load_sources(settings.get("BROADSHEET_SOURCES")),
-            settings.getlist("BROADSHEET_SOURCE_IDS"),
-        )
-        return cls(settings.get("BROADSHEET_DB"), config, crawler.stats)
+    async def _on_writer(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.thread, function, *args)
 
-    def open_spider(self) -> None:
+    def _open(self) -> ArchiveWriter:
         now = now_iso()
-        self.run_id = f"{now}-{uuid.uuid4().hex[:8]}"
-        self.stats.set_value("broadsheet/run_id", self.run_id)
-        self.writer = ArchiveWriter(open_archive(self.db_path), EXTRACTOR_VERSION)
-        self.writer.upsert_sources(self.config.sources, now)
-        self.writer.start_run(self.run_id, self.config.sources, now)
+        writer = ArchiveWriter(open_archive(self.db_path), EXTRACTOR_VERSION)
+        writer.upsert_sources(self.config.sources, now)
+        writer.start_run(self.run_id, self.config.sources, now)
+        return writer
 
-    def process_item(self, item: Any) -> Any:
-        if self.writer is None:
+    async def open_spider(self) -> None:
+        self.run_id = f"{now_iso()}-{uuid.uuid4().hex[:8]}"
+        self.stats.set_value("broadsheet/run_id", self.run_id)
+        self.writer = await self._on_writer(self._open)
+
+    async def process_item(self, item: Any) -> Any:
+        writer = self.writer
+        if writer is None:
             return item
         if isinstance(item, FetchRecord):
-            self.writer.record_fetch(item)
+            await self._on_writer(writer.record_fetch, item)
             if item.status == 304 and item.kind == PageKind.ARTICLE.value:
                 self.stats.inc_value(_stat(item.source_id, "unchanged"))
             raise DropItem("fetch recorded", log_level="DEBUG")
         if not isinstance(item, ExtractedPage):
             return item
         page, extracted = item.page, item.extracted
-        result = self.writer.ingest(page, extracted, self.config.get(page.source_id))
+        source = self.config.get(page.source_id)
+        result: StoreResult | None = await self._on_writer(
+            writer.ingest, page, extracted, source, item.derived
+        )
         if result is None:
             self.stats.inc_value(_stat(page.source_id, "not_article"))
             raise DropItem(
@@ -123,12 +145,12 @@ class StoreStage:
         self.stats.inc_value(_stat(page.source_id, result.outcome.value))
         if result.outcome is Outcome.DUPLICATE:
             logger.info("duplicate body: %s is article %s", page.url, result.article_id)
+        if result.outcome is Outcome.DROPPED:
+            raise DropItem("off-topic, dropped by the source's relevance policy", log_level="INFO")
         return item
 
-    def close_spider(self) -> None:
-        if self.writer is None:
-            return
-        reason = self.stats.get_value("finish_reason") or "finished"
+    def _finish(self, reason: str) -> None:
+        assert self.writer is not None
         for source in self.config.sources:
             counts = {
                 name: int(self.stats.get_value(_stat(source.id, name), 0)) for name in RUN_COUNTS
@@ -136,3 +158,9 @@ class StoreStage:
             status, why = judge_run(counts)
             self.writer.finish_run(self.run_id, source.id, counts, status, why or reason, now_iso())
         self.writer.db.close()
+
+    async def close_spider(self) -> None:
+        if self.writer is not None:
+            reason = self.stats.get_value("finish_reason") or "finished"
+            await self._on_writer(self._finish, reason)
+        self.thread.shutdown(wait=True)

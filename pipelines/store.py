@@ -11,10 +11,10 @@ from enum import StrEnum
 import sqlite_utils
 
 from .dedup import bodies_agree, build_record, fallback_record, identity_key
-from .enrich import Enricher
+from .enrich import Derived, derive, store_derived
 from .faults import CrashPoints
 from .models import ArticleRecord, Extracted, FetchedPage, FetchRecord, PageKind, Source
-from .stories import StoryAction, StoryConfig, StoryIndex
+from .stories import Signature, StoryAction, StoryConfig, StoryIndex
 from .urls import canonicalize
 from .versions import record_version
 
@@ -86,7 +86,6 @@ class ArchiveWriter:
         self.crash_points = CrashPoints.from_env()
         # Near-duplicate story clusters across all sources; rebuilt from stored signatures.
         self.stories = StoryIndex.load(db, story_config)
-        self.enricher = Enricher()
 
     def upsert_sources(self, sources: tuple[Source, ...], now: str) -> None:
         with self.db.atomic():
@@ -153,7 +152,9 @@ class ArchiveWriter:
                 {"article_id": article_id, "position": position, "text": text}
             )
 
-    def store_article(self, record: ArticleRecord) -> StoreResult:
+    def store_article(
+        self, record: ArticleRecord, signature: Signature | None = None
+    ) -> StoreResult:
         with self.db.atomic():
             existing = self._find(record.id)
             # Another page already claimed this canonical URL. Only trust the claim if the
@@ -170,7 +171,7 @@ class ArchiveWriter:
                 if twin is not None:
                     self._link_urls(twin["id"], record, "duplicate-body")
                     return StoreResult(Outcome.DUPLICATE, twin["id"])
-                decision = self.stories.decide(record)
+                decision = self.stories.decide(record, signature)
                 if decision.action is StoryAction.SAME_ARTICLE and decision.matched_article_id:
                     # Same outlet, another URL, nearly the same text (a tracking or template
                     # variant the URL rules missed): one article, one more URL.
@@ -211,15 +212,22 @@ class ArchiveWriter:
             change = record_version(self.db, record.id, existing, row, record.fetched_at)
             self.db["articles"].update(record.id, row)
             self._write_comments(record.id, record.extracted.comments)
-            self.stories.assign(record)
+            self.stories.assign(record, signature)
             return StoreResult(
                 Outcome.UPDATED if change == "version" else Outcome.TOUCHED, record.id
             )
 
-    def ingest(self, page: FetchedPage, extracted: Extracted, source: Source) -> StoreResult | None:
+    def ingest(
+        self,
+        page: FetchedPage,
+        extracted: Extracted,
+        source: Source,
+        derived: Derived | None = None,
+    ) -> StoreResult | None:
         """Store one extracted page: the one path shared by crawls, reprocessing, WARC import and
-        the distributed writer. Returns None for a page that is not an article (it is only
-        remembered in ``pages``)."""
+        the distributed writer. ``derived`` (facts, relevance, signature) is computed here when
+        not given. Returns None for a page that is not an article (only remembered in ``pages``).
+        """
         etag, modified = page.headers.get("etag", ""), page.headers.get("last-modified", "")
         if extracted.kind is not PageKind.ARTICLE:
             self.record_page(
@@ -227,17 +235,17 @@ class ArchiveWriter:
                 page.status, None, page.fetched_at, etag, modified,
             )  # fmt: skip
             return None
-        assessment = self.enricher.assess(extracted, source)
-        if assessment.decision == "drop":
-            reason = f"off-topic (relevance {assessment.relevance.score:.2f}), source policy drop"
+        derived = derived or derive(extracted, source, self.stories.config)
+        if derived.decision == "drop":
+            reason = f"off-topic (relevance {derived.relevance.score:.2f}), source policy drop"
             self.record_page(
                 page.url, page.source_id, "dropped", reason, page.status, None, page.fetched_at,
                 etag, modified,
             )  # fmt: skip
             return StoreResult(Outcome.DROPPED, "")
-        result = self.store_article(build_record(page, extracted, source.url))
+        result = self.store_article(build_record(page, extracted, source.url), derived.signature)
         if result.outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.TOUCHED):
-            self.enricher.store(self.db, result.article_id, extracted, source, assessment)
+            store_derived(self.db, result.article_id, derived)
         self.record_page(
             page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
             page.status, result.article_id, page.fetched_at, etag, modified,

@@ -537,12 +537,18 @@ class StoryIndex:
         }
         return sources, None
 
-    def decide(self, article: StoryArticle | ArticleRecord) -> StoryDecision:
-        """Which story the article belongs to. Reads the archive, writes nothing."""
+    def decide(
+        self, article: StoryArticle | ArticleRecord, signature: Signature | None = None
+    ) -> StoryDecision:
+        """Which story the article belongs to. Reads the archive, writes nothing.
+
+        ``signature`` may come precomputed (extraction workers compute it in parallel); it must
+        have been made with this index's config.
+        """
         if isinstance(article, ArticleRecord):
             article = StoryArticle.from_record(article)
         cfg = self.config
-        sig = signature_of(article.body, cfg, self._template)
+        sig = signature if signature is not None else signature_of(article.body, cfg, self._template)
         stored = self._stored(article.id)
         if stored is not None:
             return StoryDecision(
@@ -659,9 +665,11 @@ class StoryIndex:
             self._next_key += 1
         self._lsh.insert(key, sig.minhash, check_duplication=False)
 
-    def assign(self, article: StoryArticle | ArticleRecord) -> StoryDecision:
+    def assign(
+        self, article: StoryArticle | ArticleRecord, signature: Signature | None = None
+    ) -> StoryDecision:
         """``decide`` then ``commit``: for an article whose row is already in ``articles``."""
-        decision = self.decide(article)
+        decision = self.decide(article, signature)
         self.commit(decision)
         return decision
 

@@ -13,8 +13,9 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from .enrich import Derived, derive
 from .extract import extract_page
-from .models import Extracted, FetchedPage
+from .models import Extracted, FetchedPage, PageKind, Source
 
 WATCH_INTERVAL = 1.0
 
@@ -22,6 +23,14 @@ WATCH_INTERVAL = 1.0
 def extract_fetched(page: FetchedPage) -> Extracted:
     """Extraction of one fetched page; module-level so worker processes can run it."""
     return extract_page(page.body, page.url, encoding=page.encoding, hints=page.hints)
+
+
+def process_fetched(page: FetchedPage, source: Source) -> tuple[Extracted, Derived | None]:
+    """Everything CPU-bound about one page: extraction and, for articles, the derived data."""
+    extracted = extract_fetched(page)
+    if extracted.kind is not PageKind.ARTICLE:
+        return extracted, None
+    return extracted, derive(extracted, source)
 
 
 def _watch(parent_pid: int) -> None:

@@ -165,3 +165,178 @@ def test_large_export_streams_every_row(tmp_path: Path) -> None:
     assert seen[-1] == total
     assert seen == sorted(seen)
     assert len(seen) > 10  # progress ran while streaming, not only at the end
+
+
+# --- Parquet -------------------------------------------------------------------------------------
+
+
+def parquet(db_path: Path, **kwargs: Any) -> tuple[int, Any]:
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    count = export(db_path, out, fmt="parquet", **kwargs)
+    out.seek(0)
+    return count, pq.read_table(out)
+
+
+def test_parquet_round_trip(db_path: Path) -> None:
+    import pyarrow as pa
+
+    count, table = parquet(db_path, table="articles")
+    assert count == table.num_rows == 2
+    rows = table.to_pylist()
+    assert rows[0]["body"] == BODY  # full body, exact text
+    assert rows[1]["title"] == "=1+2"  # never neutralised: Parquet is not a spreadsheet
+    assert rows[1]["authors"] is None
+    # Types follow the declared SQLite types, whatever the values.
+    assert table.schema.field("word_count").type == pa.int64()
+    assert table.schema.field("is_paywalled").type == pa.int64()
+    assert table.schema.field("body").type == pa.string()
+    assert table.schema.field("relevance_score").type == pa.float64()
+    assert rows[0]["word_count"] == -5
+    assert table.column_names[:3] == ["id", "source", "url"]
+
+
+def test_parquet_infers_query_types_and_keeps_blobs(db_path: Path) -> None:
+    import pyarrow as pa
+
+    sql = (
+        "select id, length(body) as n, 0.5 * length(body) as half, x'00ff10' as raw, "
+        "null as empty from articles order by id"
+    )
+    _, table = parquet(db_path, sql=sql)
+    schema = {f.name: f.type for f in table.schema}
+    assert schema == {"id": pa.string(), "n": pa.int64(), "half": pa.float64(),
+                      "raw": pa.binary(), "empty": pa.string()}  # fmt: skip
+    assert table.column("raw").to_pylist() == [b"\x00\xff\x10"] * 2
+    assert table.column("n").to_pylist() == [len(BODY), 4]
+
+
+def test_parquet_refuses_a_value_that_does_not_fit(tmp_path: Path) -> None:
+    from archive.export import BATCH_ROWS, ExportTypeError
+
+    path = tmp_path / "mixed.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table t (v)")  # no declared type: inferred from the first batch
+    conn.executemany("insert into t values (?)", [(n,) for n in range(BATCH_ROWS)] + [(0.5,)])
+    conn.commit()
+    conn.close()
+    with pytest.raises(ExportTypeError, match=r"column 'v', row 1001: float .* CAST"):
+        export(path, io.BytesIO(), fmt="parquet", table="t")
+    # Ints in a float column, numbers in a text column: fitted without loss.
+    count, table = parquet(path, sql="select v * 1.0 as v, cast(v as text) || '' as t from t")
+    assert count == BATCH_ROWS + 1
+    assert table.column("v").to_pylist()[-1] == 0.5
+
+
+def test_parquet_is_written_in_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    import archive.export as export_module
+
+    path = tmp_path / "many.db"
+    db = open_archive(path)
+    db["sources"].insert({"id": "s"})
+    db["articles"].insert_all(
+        {"id": f"{n:06d}", "source": "s", "url": f"https://s.example/{n}", "body": "w " * 100}
+        for n in range(5000)
+    )
+    db.close()
+    monkeypatch.setattr(export_module, "ROW_GROUP_ROWS", 2000)
+    out = io.BytesIO()
+    seen: list[int] = []
+    assert export(path, out, fmt="parquet", table="articles", progress=seen.append) == 5000
+    out.seek(0)
+    meta = pq.ParquetFile(out).metadata
+    assert meta.num_rows == 5000
+    assert meta.num_row_groups == 3  # 2000 + 2000 + 1000: streamed, not built whole
+    assert seen[-1] == 5000 and len(seen) > 3
+
+
+def test_parquet_of_an_empty_result_has_the_schema(db_path: Path) -> None:
+    count, table = parquet(db_path, sql="select id, word_count from articles where 0")
+    assert count == 0 and table.num_rows == 0
+    assert table.column_names == ["id", "word_count"]
+
+
+# --- one article per story -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def stories_db(tmp_path: Path) -> Path:
+    """Story s1: original a2 (named), though a1 was published earlier. Story s2: its original
+    a9 is not in the archive, so the earliest member (by UTC instant) stands for it. a5 and a6
+    have no story."""
+    path = tmp_path / "stories.db"
+    db = open_archive(path)
+    db["sources"].insert_all([{"id": "x"}, {"id": "y"}])
+
+    def art(n: int, source: str, story: str | None, published: str | None) -> dict[str, Any]:
+        return {"id": f"a{n}", "source": source, "url": f"https://{source}.example/{n}",
+                "title": f"title {n}", "body": f"body {n}", "story_id": story,
+                "published_at": published}  # fmt: skip
+
+    db["articles"].insert_all(
+        [
+            art(1, "x", "s1", "2024-03-01T08:00:00+00:00"),
+            art(2, "y", "s1", "2024-03-01T09:00:00+00:00"),
+            art(3, "y", "s1", None),
+            # 10:00+05:00 is 05:00 UTC: earlier than a4's 06:00 UTC though it sorts later as text
+            art(4, "x", "s2", "2024-03-02T06:00:00Z"),
+            art(7, "y", "s2", "2024-03-02T10:00:00+05:00"),
+            art(5, "x", None, "2024-03-03T00:00:00Z"),
+            art(6, "y", None, None),
+        ]
+    )
+    db["stories"].insert_all(
+        [{"id": "s1", "original_article_id": "a2"}, {"id": "s2", "original_article_id": "a9"}]
+    )
+    db.close()
+    return path
+
+
+def test_one_per_story_keeps_the_original_or_the_earliest(stories_db: Path) -> None:
+    count, text = run(stories_db, fmt="jsonl", table="articles", one_per_story=True)
+    ids = [json.loads(line)["id"] for line in text.splitlines()]
+    assert count == 4
+    assert sorted(ids) == ["a2", "a5", "a6", "a7"]
+    assert len(json.loads(text.splitlines()[0])) > 30  # every column of the table
+    # Without the flag: every article.
+    assert run(stories_db, fmt="jsonl", table="articles")[0] == 7
+
+
+def test_one_per_story_works_on_a_query(stories_db: Path) -> None:
+    # Within source x only: s1's original (a2, source y) is not among the rows, so s1 keeps its
+    # earliest member there.
+    sql = "select id, title, published_at from articles where source = :s order by id -- x only"
+    count, text = run(stories_db, fmt="csv", sql=sql, params={"s": "x"}, one_per_story=True)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [r["id"] for r in rows] == ["a1", "a4", "a5"]  # the query's order and columns
+    assert list(rows[0]) == ["id", "title", "published_at"]
+    assert count == 3
+    with pytest.raises(ValueError, match="'id' column"):
+        export(stories_db, io.StringIO(), fmt="csv", sql="select title from articles",
+               one_per_story=True)  # fmt: skip
+
+
+def test_one_per_story_in_parquet(stories_db: Path) -> None:
+    count, table = parquet(stories_db, table="articles", one_per_story=True)
+    assert count == 4
+    assert sorted(table.column("id").to_pylist()) == ["a2", "a5", "a6", "a7"]
+
+
+def test_cli_export_parquet_and_one_per_story(stories_db: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(cli, ["export", "--db", str(stories_db), "--table", "articles",
+                                      "--format", "parquet", "-o", str(out), "--one-per-story"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(out).num_rows == 4
+    result = CliRunner().invoke(
+        cli, ["export", "--db", str(stories_db), "--table", "articles", "--format", "parquet"]
+    )
+    assert result.exit_code != 0 and "-o FILE" in result.output

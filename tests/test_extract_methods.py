@@ -20,9 +20,10 @@ from pipelines.extraction.body import (
     clean_body,
     extract_body_text,
     is_boilerplate_line,
+    join_split_body,
 )
 from pipelines.extraction.dates import _date_near_headline, normalize_date
-from pipelines.extraction.page import BODY_DROPPED_TAGS, collect_page_info
+from pipelines.extraction.page import BODY_DROPPED_TAGS, collect_page_info, drop_inert
 from pipelines.extraction.parse import decode_html, parse_html
 from pipelines.extraction.title import strip_site_name
 from pipelines.models import Extracted, PageKind
@@ -353,10 +354,26 @@ def test_attribution_note_outside_the_body_container() -> None:
         "<p class='syndication-note'><em>This article was originally published in "
         "The Indus Ledger. It is reproduced here with permission.</em></p>"
     )
-    result = extract_page(_page("<title>Start-up funding slumps</title>", body), "https://x.example/a")
+    result = extract_page(
+        _page("<title>Start-up funding slumps</title>", body), "https://x.example/a"
+    )
     assert result.original_source == "The Indus Ledger"
 
 
 def test_first_published_on_a_date_is_no_source() -> None:
     body = f"<h1>H</h1><p>{_PROSE * 4}</p><p>This story was first published on March 5, 2024.</p>"
     assert extract_page(_page("", body), "https://x.example/a").original_source == ""
+
+
+def test_parts_dropped_with_an_aside_are_not_joined() -> None:
+    html = _page(
+        "",
+        "<aside><div class='article-body'><p>a a a</p><p>b b b</p></div></aside>"
+        "<div class='article-body'><p>c c c</p><p>d d d</p></div>",
+    )
+    tree = parse_html(html)
+    info = collect_page_info(tree)  # type: ignore[arg-type]
+    signals = read_page_signals(tree, "https://x.example/a", info)  # type: ignore[arg-type]
+    drop_inert(info)
+    assert join_split_body(signals.paragraph_parents, tree) == 0  # type: ignore[arg-type]
+    assert "c c c" in lxml.html.tostring(tree, encoding="unicode")  # type: ignore[arg-type]

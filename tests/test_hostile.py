@@ -53,18 +53,7 @@ REDIRECT_MAX = crawl_defaults.REDIRECT_MAX_TIMES
 
 # Cases the crawler does not handle yet, with the fix proposed in the report (files outside this
 # test's remit). strict=True: the day the fix lands, the xfail turns into a failure to remove.
-XFAIL: dict[str, str] = {
-    "gzip-bomb": (
-        "spider on_error treats every IgnoreRequest as a policy skip (DEBUG, not counted): a "
-        "decompression bomb is neither logged by the spider nor counted in errors"
-    ),
-    "redirect-loop": (
-        "IdentityDupeFilter.log drops the looping redirect hop silently: no log line names the loop"
-    ),
-    "redirect-self": (
-        "IdentityDupeFilter.log drops the looping redirect hop silently: no log line names the loop"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 
 @dataclass

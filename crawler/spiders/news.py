@@ -48,6 +48,11 @@ if TYPE_CHECKING:
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 GONE = (404, 410)
+# Refusals that are decisions, not failures (anything else ignored, e.g. an oversized or
+# decompression-bomb download, counts as an error).
+POLICY_SKIPS = ("robots", "offsite")
+# Our own redirect hops (Scrapy's "redirect_urls" is internal to its redirect middleware).
+HOPS = "broadsheet_hops"
 REDIRECTS = (301, 302, 303, 307, 308)
 DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
 # Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
@@ -56,6 +61,11 @@ PRIORITY = {"robots": 30, "feed": 25, "sitemap": 20, "entry": 10, "page": 0, "li
 
 def _stat(source_id: str, name: str) -> str:
     return f"broadsheet/source/{source_id}/{name}"
+
+
+def redirect_chain(response: Response) -> tuple[str, ...]:
+    """URLs that led to this response: our hops for pages, Scrapy's for discovery documents."""
+    return (*response.meta.get("redirect_urls", ()), *response.meta.get(HOPS, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +88,12 @@ class NewsSpider(Spider):
         self.memory = memory
         self.scopes: dict[str, SourceScope] = scopes_for(config.sources)
         self.scheduled: Counter[str] = Counter()
+        # Only the first links of a page are considered: a page with 100,000 links would
+        # otherwise hold the reactor for seconds while all of them are parsed.
         self.link_extractor = LinkExtractor(
-            deny_extensions=[*IGNORED_EXTENSIONS, "xml", "rss", "atom", "json"], unique=True
+            deny_extensions=[*IGNORED_EXTENSIONS, "xml", "rss", "atom", "json"],
+            unique=True,
+            restrict_xpaths=f"(//a[@href] | //area[@href])[position() <= {4 * policy.max_links}]",
         )
 
     @classmethod
@@ -304,7 +318,7 @@ class NewsSpider(Spider):
             },
             encoding=response.encoding,
             fetched_at=to_iso_utc(warc.fetched_at) if (warc := response.meta.get("warc")) else now_iso(),
-            redirect_urls=tuple(response.meta.get("redirect_urls", ())),
+            redirect_urls=redirect_chain(response),
             discovered_via=response.meta.get("via", ""),
             hints=dict(response.meta.get("hints", {})),
             warc=warc.row() if warc else None,
@@ -318,7 +332,7 @@ class NewsSpider(Spider):
             self.logger.warning("redirect without Location: %s", response.url)
             return
         target = canonicalize(urljoin(response.url, location.decode("latin-1").strip()))
-        hops = [*response.meta.get("redirect_urls", ()), response.url]
+        hops = [*redirect_chain(response), response.url]
         if len(hops) > self.settings.getint("REDIRECT_MAX_TIMES"):
             self.crawler.stats.inc_value(_stat(source_id, "errors"))
             self.logger.warning("too many redirects: %s", " -> ".join(hops))
@@ -326,12 +340,17 @@ class NewsSpider(Spider):
         record = self._record(response, "redirect")
         record.target = target
         yield record
+        if target in {canonicalize(hop) for hop in hops}:
+            self.crawler.stats.inc_value(_stat(source_id, "errors"))
+            self.crawler.stats.inc_value(_stat(source_id, "redirect_loops"))
+            self.logger.warning("redirect loop: %s -> %s", " -> ".join(hops), target)
+            return
         request = self._page_request(
             target, source_id, self.scopes[source_id], response.meta.get("via", "link"),
             dict(response.meta.get("hints", {})),
         )  # fmt: skip
         if request is not None:
-            request.meta["redirect_urls"] = hops
+            request.meta[HOPS] = hops
             yield request
 
     def _follow(self, response: TextResponse, source_id: str) -> Iterator[Request]:
@@ -381,7 +400,8 @@ class NewsSpider(Spider):
                 if req is not None:
                     self.crawler.engine.crawl(req)
             return
-        if response is None and failure.check(IgnoreRequest):
+        policy_skip = any(word in reason.lower() for word in POLICY_SKIPS)
+        if response is None and failure.check(IgnoreRequest) and policy_skip:
             # Robots.txt refusals and similar policy skips are decisions, not failures. Remember
             # refused pages so that later runs do not count them as news on a listing.
             self.logger.debug("skipped %s (%s)", request.url, reason)

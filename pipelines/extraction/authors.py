@@ -269,7 +269,5 @@ def _in_comment(el: HtmlElement) -> bool:
 
 def _byline_texts(info: PageInfo) -> list[str]:
     return [
-        b
-        for el in _byline_elements(info)
-        if (b := clean_space(el.text_content())) and len(b) < 200
+        b for el in _byline_elements(info) if (b := clean_space(el.text_content())) and len(b) < 200
     ]

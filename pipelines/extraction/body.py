@@ -140,18 +140,22 @@ _BODY_CLASS = re.compile(r"body|content|text|article|story|entry", re.IGNORECASE
 _MAX_PARTS = 10
 
 
-def join_split_body(parents: list[HtmlElement]) -> int:
+def join_split_body(parents: list[HtmlElement], root: HtmlElement) -> int:
     """Join a story that the template splits into several same-class containers (ad slots and
     rails between them) into the first one, so that the body extractor, which keeps one
     container, keeps all of it.
 
     ``parents`` are the elements that hold two or more paragraphs of their own, in document
-    order (``PageSignals.paragraph_parents``). Parts are those with the same tag and class, a
-    class that names a text container (and no comment), none inside another. Returns the
-    number of containers joined (0 when none). Run on the tree given to the extractor."""
+    order (``PageSignals.paragraph_parents``); ``root`` is the document they belong to (ones
+    no longer in it, dropped with an aside or a footer, are skipped). Parts are those with the
+    same tag and class, a class that names a text container (and no comment), none inside
+    another. Returns the number of containers joined (0 when none). Run on the tree given to
+    the extractor."""
     groups: dict[tuple[str, str], list[HtmlElement]] = {}
     for el in parents:
         cls = el.get("class") or ""
+        if not _attached(el, root):
+            continue
         if cls and _BODY_CLASS.search(cls) and "comment" not in cls.lower():
             groups.setdefault((el.tag, cls), []).append(el)
     joined = 0
@@ -171,6 +175,12 @@ def join_split_body(parents: list[HtmlElement]) -> int:
                 part.drop_tree()
             joined += 1
     return joined
+
+
+def _attached(el: HtmlElement, root: HtmlElement) -> bool:
+    """Whether ``el`` is still under ``root`` (a removed subtree keeps its own ancestors)."""
+    ancestors = list(el.iterancestors())
+    return (ancestors[-1] if ancestors else el) is root
 
 
 def _text_block(text: str) -> HtmlElement:

@@ -244,9 +244,7 @@ def _instant(value: str) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-def _local_day(
-    found: list[Candidate], value: str, method: str, url: str
-) -> tuple[str, str]:
+def _local_day(found: list[Candidate], value: str, method: str, url: str) -> tuple[str, str]:
     """A time the page gives in UTC may fall on another calendar day than the publisher's own.
     The page's own offset wins when another source gives the same instant with it, or the same
     wall-clock time (local time mislabelled as UTC); otherwise a date in the URL (written in

@@ -56,7 +56,7 @@ _UTF8_PARSER = _make_parser("utf-8")
 
 
 def _utf16_without_bom(data: bytes) -> str:
-    """"utf-16-le"/"utf-16-be" when NUL bytes sit at every other position (ASCII markup in
+    """ "utf-16-le"/"utf-16-be" when NUL bytes sit at every other position (ASCII markup in
     UTF-16 without a byte order mark), else "". UTF-8 decoding would accept such bytes."""
     head = data[:_UTF16_SNIFF_BYTES]
     if len(head) < 16 or b"\x00" not in head:

@@ -101,8 +101,10 @@ def find_page_source(tree: HtmlElement, info: PageInfo, html: str = "") -> str:
     patterns count here: a bare "Source: X" is too common in captions and charts page-wide.
     ``html``, the page's source text, when given, lets pages without such words skip the XPath.
     """
-    if html and not any(word in html for word in _PAGE_SOURCE_GATE):
-        return ""
+    if html:
+        start = max(html.find("<body"), 0)  # the head (scripts, styles, JSON) holds no note
+        if not any(html.find(word, start) >= 0 for word in _PAGE_SOURCE_GATE):
+            return ""
     site_key = fold(info.first("og:site_name"))
     seen: set[int] = set()
     for node in tree.xpath(_PAGE_SOURCE_XPATH)[:20]:

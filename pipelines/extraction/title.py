@@ -101,9 +101,7 @@ def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> s
     del tree  # kept in the signature: callers pass the page; everything needed is in ``info``
     publisher = ld_text((info.article or {}).get("publisher"))
     site_names = [
-        n
-        for n in (site_name, info.first("application-name"), publisher, *host_labels(url))
-        if n
+        n for n in (site_name, info.first("application-name"), publisher, *host_labels(url)) if n
     ]
     raws = [
         info.first("og:title"),

@@ -95,7 +95,7 @@ def test_dupefilter_keys_on_identity_but_lets_same_identity_redirects_through():
     df = IdentityDupeFilter()
     assert not df.request_seen(Request("http://h.test/a?utm_source=x"))
     assert df.request_seen(Request("https://www.h.test/a/?print=1"))
-    hop = Request("https://h.test/a", meta={"redirect_urls": ["http://h.test/a"]})
+    hop = Request("https://h.test/a", meta={"broadsheet_hops": ["http://h.test/a"]})
     assert not df.request_seen(hop)
     assert df.request_seen(hop)
     # discovery documents are per source

@@ -194,7 +194,9 @@ class HostileServer:
         with self._lock:
             self.mode = mode
             if mode == "hostile" and not self.hostile_since:
-                # A lastmod after the calm crawl: the crawler must re-check the stored article.
+                # A lastmod after the calm crawl (whose times have one-second precision): the
+                # crawler must re-check the stored article.
+                time.sleep(1.1)
                 self.hostile_since = datetime.now(UTC).isoformat(timespec="seconds")
 
     def write_sources(self, path: Any) -> Any:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast test-services lint format clean
+.PHONY: install demo test test-fast test-services test-browser-deps lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(STAMP)  ## create .venv and install Broadsheet with its test tools
 demo: $(STAMP)  ## serve the offline demo sites, crawl them, then browse the archive on :8001
 	$(BIN)/broadsheet demo
 
-test: $(STAMP) test-services  ## the whole suite, end-to-end crawls included
+test: $(STAMP) test-services test-browser-deps  ## the whole suite, end-to-end crawls included
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -42,3 +42,10 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache
+
+# Debian's Chromium for tests/test_browser.py: Playwright drives it, no browser download.
+test-browser-deps:
+	@command -v chromium >/dev/null || { \
+		echo "installing chromium"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }

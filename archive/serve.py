@@ -97,7 +97,9 @@ def _exit_code(returncode: int) -> int:
 
 def default_warc_dir(db_path: Path) -> Path:
     """The WARC folder a crawl into ``db_path`` writes: ``warc/`` beside the archive."""
-    return Path(db_path).resolve().parent / "warc"
+    from pipelines.warcs import warc_dir_for
+
+    return warc_dir_for(Path(db_path).resolve())
 
 
 def serve_env(db_path: Path, warc_dir: Path | None = None) -> dict[str, str]:

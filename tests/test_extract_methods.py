@@ -172,6 +172,8 @@ def test_precomputed_signals_give_the_same_verdict(path: Path) -> None:
         ("Reuters November 18", []),
         ("1 Min Read", []),
         ("Por Redação", []),
+        ("Sarah E. Needleman", ["Sarah E. Needleman"]),
+        ("Ana Lima y Juan Pérez", ["Ana Lima", "Juan Pérez"]),
     ],
 )
 def test_clean_author_keeps_agencies_whole(raw: str, expected: list[str]) -> None:

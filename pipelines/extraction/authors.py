@@ -26,7 +26,9 @@ _PREFIX = re.compile(
     re.IGNORECASE,
 )
 _SPLIT = re.compile(
-    r"\s*(?:,|;|\||/|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bog\b|\ben\b|\bi\b|\boch\b|\bmit\b"
+    r"\s*(?:,|;|\||/|&|\band\b|\bund\b|\bet\b|\bog\b|\ben\b|\boch\b|\bmit\b"
+    # one-letter "and" (es/it/pt/ca/pl) in lower case only, never an initial: "Sarah E. Needleman"
+    r"|(?-i:\b[yei]\b)(?!\.)"
     r"|\bwith\b|\bsowie\b|・|、|，)\s*",
     re.IGNORECASE,
 )

@@ -177,6 +177,11 @@ def _m009_relevance_policy(db: sqlite_utils.Database) -> None:
     db["sources"].add_column("relevance", str)
 
 
+def _m010_agencies(db: sqlite_utils.Database) -> None:
+    """News agencies (AP, Reuters, "... News Service") kept apart from person authors."""
+    db["articles"].add_column("agencies", str)
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
@@ -188,6 +193,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m008_site_name_index", _m008_site_name_index),
     ("m003_facts", m003_facts),
     ("m009_relevance_policy", _m009_relevance_policy),
+    ("m010_agencies", _m010_agencies),
 )
 
 

@@ -50,6 +50,7 @@ def _article_row(record: ArticleRecord, extractor_version: str) -> dict[str, obj
         "canonical_url": record.canonical_url,
         "title": e.title,
         "authors": json.dumps(e.authors, ensure_ascii=False),
+        "agencies": json.dumps(e.agencies, ensure_ascii=False),
         "published_at": e.published_at or None,
         "published_method": e.published_method or None,
         "updated_at": e.updated_at or None,

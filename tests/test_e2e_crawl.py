@@ -115,6 +115,9 @@ def test_titles_authors_and_dates_are_right(crawl):
             wrong.append(("title", url, row["title"], article.title))
         if json.loads(row["authors"]) != list(article.authors):
             wrong.append(("authors", url, row["authors"], article.authors))
+        agency = "News Service" in article.byline
+        if bool(json.loads(row["agencies"])) != agency:
+            wrong.append(("agencies", url, row["agencies"], article.byline))
         want = datetime.fromisoformat(article.published_at)
         got = row["published_at"] or ""
         if "T" in got:

@@ -92,7 +92,11 @@ class Ingester:
             counts = dict.fromkeys(RUN_COUNTS, 0)
             counts.update(message.counts.get(source_id, {}))
             counts.update(outcomes.get(source_id, {}))
-            status, why = judge_run(counts)
+            if not counts["pages_fetched"] and not counts["errors"]:
+                # In a shared frontier a worker may find every URL of a source already taken.
+                status, why = "ok", "nothing left for this worker: other workers took the source"
+            else:
+                status, why = judge_run(counts)
             self.writer.finish_run(
                 message.run_id,
                 source_id,

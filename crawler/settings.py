@@ -65,6 +65,12 @@ BROADSHEET_SSRF_PINNED_HOSTS: dict[str, str] = {}
 BROADSHEET_WARC_ENABLED = True
 BROADSHEET_WARC_DIR = ""
 BROADSHEET_WARC_MAX_BYTES = 1024**3
+# Story clusters (docs/dedup.md): two articles are one story when the overlap of their numbers
+# and names is at least MIN_SALIENT and their shingle Jaccard reaches MIN_JACCARD or the shorter
+# is contained in the longer to MIN_CONTAINMENT.
+BROADSHEET_STORY_MIN_JACCARD = 0.4
+BROADSHEET_STORY_MIN_CONTAINMENT = 0.6
+BROADSHEET_STORY_MIN_SALIENT = 0.7
 # Upper bound on requests scheduled per source and run: a hostile or endless site stops here.
 BROADSHEET_MAX_REQUESTS_PER_SOURCE = 5000
 # Fetch known pages again regardless of the re-check policy (pipelines/frontier.py).

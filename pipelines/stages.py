@@ -24,6 +24,7 @@ from .models import Extracted, ExtractedPage, FetchedPage, FetchRecord, PageKind
 from .runs import RUN_COUNTS, judge_run
 from .sources import load_sources, select
 from .store import ArchiveWriter, Outcome, StoreResult
+from .stories import StoryConfig
 from .urlkind import url_kind_hint
 from .workers import extraction_pool, process_fetched
 
@@ -92,10 +93,17 @@ class ExtractStage:
 
 
 class StoreStage:
-    def __init__(self, db_path: str, config: SourcesConfig, stats: StatsCollector) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        config: SourcesConfig,
+        stats: StatsCollector,
+        story_config: StoryConfig | None = None,
+    ) -> None:
         self.db_path = db_path
         self.config = config
         self.stats = stats
+        self.story_config = story_config
         self.run_id = ""
         self.writer: ArchiveWriter | None = None
         # One thread owns the SQLite connection: writes are serial, and off the reactor.
@@ -103,14 +111,22 @@ class StoreStage:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.get("BROADSHEET_DB"), _config(crawler), crawler.stats)
+        settings = crawler.settings
+        # Only the decision thresholds are settings: they can change between runs, unlike the
+        # signature parameters, which are fixed for the life of an archive.
+        story_config = StoryConfig(
+            min_jaccard=settings.getfloat("BROADSHEET_STORY_MIN_JACCARD"),
+            min_containment=settings.getfloat("BROADSHEET_STORY_MIN_CONTAINMENT"),
+            min_salient=settings.getfloat("BROADSHEET_STORY_MIN_SALIENT"),
+        )
+        return cls(settings.get("BROADSHEET_DB"), _config(crawler), crawler.stats, story_config)
 
     async def _on_writer(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.thread, function, *args)
 
     def _open(self) -> ArchiveWriter:
         now = now_iso()
-        writer = ArchiveWriter(open_archive(self.db_path), EXTRACTOR_VERSION)
+        writer = ArchiveWriter(open_archive(self.db_path), EXTRACTOR_VERSION, self.story_config)
         writer.upsert_sources(self.config.sources, now)
         writer.start_run(self.run_id, self.config.sources, now)
         return writer

@@ -275,3 +275,23 @@ def test_backfill_signs_articles_stored_before_the_migration(tmp_path):
     assert index.backfill() == 0
     decisions = dict(db.execute("select id, story_id from articles"))
     assert len(set(decisions.values())) == 1  # the other outlet's copy joins the same story
+
+
+def test_thresholds_are_scrapy_settings():
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.stages import StoreStage
+
+    from crawler import settings as project
+
+    defaults = {k: getattr(project, k) for k in dir(project) if k.startswith("BROADSHEET_STORY")}
+    crawler = get_crawler(settings_dict={
+        **defaults,
+        "BROADSHEET_SOURCES": str(__import__("pathlib").Path(__file__).parent.parent / "sources.toml"),
+        "BROADSHEET_STORY_MIN_JACCARD": 0.55,
+        "BROADSHEET_STORY_MIN_SALIENT": 0.8,
+    })  # fmt: skip
+    stage = StoreStage.from_crawler(crawler)
+    assert stage.story_config.min_jaccard == 0.55
+    assert stage.story_config.min_salient == 0.8
+    assert stage.story_config.min_containment == StoryConfig().min_containment

@@ -12,8 +12,11 @@ What runs, each in its own process:
 3. ``broadsheet crawl`` of the bundled demo sites (served from this process), the real spider
    and pipelines writing into the same archive;
 4. a writer loop storing synthetic articles through ``ArchiveWriter.ingest`` (the crawl's own
-   write path, with facts and stories) for ``--writer-seconds``, so writes go on for the whole
-   load phase even after the short demo crawl ends;
+   write path, with facts and stories) from the end of the crawl until ``--writer-seconds`` after
+   the start, so writes go on for the whole load phase although the demo crawl is short. The
+   archive has a single writer at a time (the crawl lock), so the loop follows the crawl;
+   ``--concurrent-writer`` runs both at once, which the store does not support (see
+   docs/performance.md);
 5. the load: ``--concurrency`` threads sending full-text searches (``articles.json?_search=``
    and the ``search`` canned query) and page views (table pages, facets, article pages) until
    ``--requests`` are sent or ``--seconds`` have passed, whichever comes first.
@@ -111,15 +114,14 @@ def seed(db_path: Path, count: int) -> list[str]:
     return ids
 
 
-def writer_loop(db_path: Path, seconds: float) -> None:
-    """The writer process: store articles until ``seconds`` have passed; print counts as JSON."""
+def writer_loop(db_path: Path, deadline: float) -> None:
+    """The writer process: store articles until ``deadline`` (epoch seconds); print counts as JSON."""
     writer, source = _writer(db_path)
     rng = random.Random(os.getpid())
-    deadline = time.monotonic() + seconds
     written = locked = 0
     errors: list[str] = []
     for n in itertools.count(1_000_000):
-        if time.monotonic() >= deadline:
+        if time.time() >= deadline:
             break
         page, extracted = _synthetic(n, rng)
         try:
@@ -270,8 +272,8 @@ class LoadReport:
     max_ms: float = 0.0
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
-    articles_before: int = 0
-    articles_after_load: int = 0
+    rows_before: int = 0
+    rows_after_load: int = 0
     crawl_returncode: int | None = None
     crawl_running_at_load_end: bool = False
     writer: dict[str, Any] = field(default_factory=dict)
@@ -282,7 +284,7 @@ class LoadReport:
 
     @property
     def writes_during_load(self) -> int:
-        return self.articles_after_load - self.articles_before
+        return self.rows_after_load - self.rows_before
 
 
 def _percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -294,12 +296,23 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
     return cuts[49] * 1000, cuts[98] * 1000, max(values) * 1000
 
 
-def _articles(db_path: Path) -> int:
+def _rows_written(db_path: Path) -> int:
+    """Rows of the tables every write touches: articles, pages (every fetch) and crawl runs."""
     conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
-        return int(conn.execute("select count(*) from articles").fetchone()[0])
+        return int(conn.execute(
+            "select (select count(*) from articles) + (select count(*) from pages)"
+            " + (select count(*) from crawl_runs)"
+        ).fetchone()[0])  # fmt: skip
     finally:
         conn.close()
+
+
+def _wait_for_writes(db_path: Path, before: int, timeout: float = 30) -> None:
+    """Return once something has been written (the crawl has started), or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while _rows_written(db_path) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def run_load(
@@ -312,6 +325,7 @@ def run_load(
     seed_articles: int = 300,
     crawl: bool = True,
     writer: bool = True,
+    concurrent_writer: bool = False,
     crawl_timeout: float = 300,
 ) -> LoadReport:
     """Everything described in the module docstring; returns the figures."""
@@ -334,21 +348,40 @@ def run_load(
         sources = write_sources_toml(sites, workdir / "sources.toml")
         crawl_cmd = [python, "-m", "archive", "crawl", "--sources", str(sources),
                      "--db", str(db_path), *LOCAL_CRAWL_SETTINGS]  # fmt: skip
-        writer_cmd = [python, str(Path(__file__).resolve()), "_writer", str(db_path),
-                      str(writer_seconds if writer_seconds is not None else seconds)]  # fmt: skip
-        with (
-            running(crawl_cmd if crawl else [python, "-c", "pass"], logs["crawl"]) as crawler,
-            running(writer_cmd if writer else [python, "-c", "pass"], logs["writer"]) as writing,
-        ):
-            report.articles_before = _articles(db_path)
+        deadline = time.time() + (writer_seconds if writer_seconds is not None else seconds)
+        writer_cmd = [python, str(Path(__file__).resolve()), "_writer", str(db_path), str(deadline)]
+        with running(crawl_cmd if crawl else [python, "-c", "pass"], logs["crawl"]) as crawler:
+            writing: list[subprocess.Popen[Any]] = []
+
+            def start_writer() -> None:
+                # The archive has one writer at a time (ArchiveWriter, the crawl lock): by default
+                # the writer loop takes over when the crawl ends and writes until the deadline.
+                if not concurrent_writer:
+                    crawler.wait()
+                out = logs["writer"].open("wb")
+                writing.append(subprocess.Popen(writer_cmd, stdout=out, stderr=subprocess.STDOUT,
+                                                start_new_session=True))  # fmt: skip
+                out.close()
+
+            starter = threading.Thread(target=start_writer, daemon=True)
+            if writer:
+                starter.start()
+            _wait_for_writes(db_path, _rows_written(db_path))
+            report.rows_before = _rows_written(db_path)
             started = time.perf_counter()
             results = load(base, request_plan(random.Random(7), article_ids), requests,
                            concurrency, seconds)  # fmt: skip
             report.seconds = time.perf_counter() - started
-            report.articles_after_load = _articles(db_path)
+            report.rows_after_load = _rows_written(db_path)
             report.crawl_running_at_load_end = crawl and crawler.poll() is None
             report.crawl_returncode = crawler.wait(timeout=crawl_timeout) if crawl else None
-            writing.wait(timeout=(writer_seconds or seconds) + 120)
+            if writer:
+                starter.join(timeout=crawl_timeout)
+                for proc in writing:
+                    try:
+                        proc.wait(timeout=max(0.0, deadline - time.time()) + 120)
+                    finally:
+                        stop_group(proc)
     if writer:
         lines = logs["writer"].read_text(encoding="utf-8", errors="replace").splitlines()
         report.writer = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {
@@ -386,8 +419,9 @@ def print_report(report: LoadReport, concurrency: int) -> None:
     for kind, figures in report.by_kind.items():
         print(f"  {kind:<14} {figures['requests']:>6.0f} requests  p50 {figures['p50_ms']:6.0f} ms"
               f"  p99 {figures['p99_ms']:6.0f} ms  max {figures['max_ms']:6.0f} ms")  # fmt: skip
-    print(f"articles written while the load ran: {report.writes_during_load} "
-          f"({report.articles_before} → {report.articles_after_load}); "
+    print(f"rows written (articles + pages + crawl_runs) while the load ran: "
+          f"{report.writes_during_load} "
+          f"({report.rows_before} → {report.rows_after_load}); "
           f"writer: {report.writer}; crawl exit status: {report.crawl_returncode}"
           + (" (still crawling when the load ended)" if report.crawl_running_at_load_end else ""))  # fmt: skip
     for failure in report.failures:
@@ -407,6 +441,9 @@ def main() -> None:
     parser.add_argument("--seed-articles", type=int, default=300)
     parser.add_argument("--no-crawl", action="store_true", help="no demo crawl")
     parser.add_argument("--no-writer", action="store_true", help="no synthetic writer loop")
+    parser.add_argument("--concurrent-writer", action="store_true",
+                        help="start the writer loop with the crawl: two writers at once, which "
+                        "Broadsheet does not support (default: the writer follows the crawl)")  # fmt: skip
     parser.add_argument("--workdir", type=Path, help="keep the archive and logs here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="load-serve-") as tmp:
@@ -414,6 +451,7 @@ def main() -> None:
             args.workdir or Path(tmp), requests=args.requests, concurrency=args.concurrency,
             seconds=args.seconds, writer_seconds=args.writer_seconds,
             seed_articles=args.seed_articles, crawl=not args.no_crawl, writer=not args.no_writer,
+            concurrent_writer=args.concurrent_writer,
         )  # fmt: skip
     print_report(report, args.concurrency)
     sys.exit(1 if report.failed or report.locked else 0)

@@ -5,6 +5,8 @@ converges on the same rows."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,6 +38,27 @@ class StoreResult:
 
 REDIRECT_REASON = "redirects to "
 WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_payload_digest")
+
+@contextmanager
+def immediate(db: sqlite_utils.Database) -> Iterator[None]:
+    """A write transaction that takes the write lock at BEGIN.
+
+    A deferred transaction that reads first cannot upgrade to a write lock once another
+    connection committed in between ("database is locked", whatever the busy timeout); BEGIN
+    IMMEDIATE waits for the lock up front instead. Nested, it is a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
 
 # Columns whose change makes a re-fetched article "updated" rather than "unchanged".
 CONTENT_FIELDS = ("title", "authors", "published_at", "updated_at", "body")
@@ -89,7 +112,7 @@ class ArchiveWriter:
         self.stories = StoryIndex.load(db, story_config)
 
     def upsert_sources(self, sources: tuple[Source, ...], now: str) -> None:
-        with self.db.atomic():
+        with immediate(self.db):
             for s in sources:
                 row = {
                     "id": s.id,
@@ -156,7 +179,7 @@ class ArchiveWriter:
     def store_article(
         self, record: ArticleRecord, signature: Signature | None = None
     ) -> StoreResult:
-        with self.db.atomic():
+        with immediate(self.db):
             existing = self._find(record.id)
             # Another page already claimed this canonical URL. Only trust the claim if the
             # bodies agree; otherwise this page is an article of its own.
@@ -289,7 +312,7 @@ class ArchiveWriter:
             self._link_alias(url, article_id, page.source_id, page.fetched_at)
 
     def _link_alias(self, url: str, article_id: str, source: str, at: str) -> None:
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute(
                 "insert into article_urls (url, article_id, source, via, first_seen_at, last_seen_at)"
                 " values (?, ?, ?, 'redirect', ?, ?) on conflict(url) do update set"
@@ -311,7 +334,7 @@ class ArchiveWriter:
         last_modified: str = "",
     ) -> None:
         """Remember one fetch. A 304 keeps the earlier verdict and validators."""
-        with self.db.atomic():
+        with immediate(self.db):
             if status == 304 and self.db["pages"].count_where("url = ?", [url]):
                 self.db.execute(
                     "update pages set last_fetched_at = ?, fetch_count = fetch_count + 1"
@@ -334,7 +357,7 @@ class ArchiveWriter:
     def start_run(self, run_id: str, sources: tuple[Source, ...], now: str) -> None:
         """Open this run's rows. Call it holding the crawl lock: any row still ``running`` then
         belongs to a process that died, and is closed as ``aborted``."""
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute(
                 "update crawl_runs set status = 'aborted', finish_reason ="
                 " 'the process ended before the run finished (killed or crashed)'"
@@ -359,7 +382,7 @@ class ArchiveWriter:
         values = {column: counts.get(key, 0) for column, key in columns.items()}
         values["articles_updated"] += counts.get("touched", 0)  # a touch updates the row too
         assignments = ", ".join(f"{column} = :{column}" for column in values)
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute(
                 f"update crawl_runs set finished_at = :now, status = :status,"
                 f" finish_reason = :reason, {assignments} where run_id = :run and source = :source",

@@ -259,6 +259,12 @@ def extract(files: tuple[Path, ...], url: str, batch: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder holding the releases (default: releases/ beside --db).",
 )
+@click.option(
+    "--warc-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="BROADSHEET_WARC_DIR",
+    help="WARC folder behind the raw-capture links (default: warc/ beside --db).",
+)
 def serve(
     db_path: Path,
     host: str,
@@ -266,6 +272,7 @@ def serve(
     immutable: bool,
     release: str | None,
     releases_dir: Path | None,
+    warc_dir: Path | None,
 ) -> None:
     """Publish the archive read-only with Datasette (search, facets, CSV)."""
     from archive.serve import serve as run_datasette
@@ -283,7 +290,9 @@ def serve(
     if not db_path.is_file():
         raise click.ClickException(f"no archive at {db_path}; run `broadsheet crawl` first")
     click.echo(f"Broadsheet archive: http://{host}:{port}/broadsheet", err=True)
-    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable))
+    sys.exit(
+        run_datasette(db_path, host=host, port=port, immutable=immutable, warc_dir=warc_dir)
+    )
 
 
 @cli.command()

@@ -280,9 +280,8 @@ def test_backfill_signs_articles_stored_before_the_migration(tmp_path):
 def test_thresholds_are_scrapy_settings():
     from scrapy.utils.test import get_crawler
 
-    from pipelines.stages import StoreStage
-
     from crawler import settings as project
+    from pipelines.stages import StoreStage
 
     defaults = {k: getattr(project, k) for k in dir(project) if k.startswith("BROADSHEET_STORY")}
     crawler = get_crawler(settings_dict={

@@ -15,6 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 from archive.migrations_facts import m003_facts
 from archive.migrations_stories import m002_stories, m004_versions
+from pipelines.templates import m011_templates
 
 MIGRATION_SET = "broadsheet"
 
@@ -182,6 +183,12 @@ def _m010_agencies(db: sqlite_utils.Database) -> None:
     db["articles"].add_column("agencies", str)
 
 
+def _m012_date_flags(db: sqlite_utils.Database) -> None:
+    """Warnings about an article's publication date, and the page's robots/AI/TDM directives."""
+    for column in ("date_flags", "robots_directives"):
+        db["articles"].add_column(column, str)
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
@@ -194,6 +201,8 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m003_facts", m003_facts),
     ("m009_relevance_policy", _m009_relevance_policy),
     ("m010_agencies", _m010_agencies),
+    ("m011_templates", m011_templates),
+    ("m012_date_flags", _m012_date_flags),
 )
 
 

@@ -17,7 +17,7 @@ from pipelines.classify import classify_page, read_page_signals
 from pipelines.extraction.authors import find_authors
 from pipelines.extraction.body import clean_body, extract_body_text, join_split_body
 from pipelines.extraction.comments import find_comments
-from pipelines.extraction.dates import find_published, find_updated
+from pipelines.extraction.dates import find_date_flags, find_published, find_updated
 from pipelines.extraction.fields import (
     find_canonical,
     find_description,
@@ -29,6 +29,7 @@ from pipelines.extraction.fields import (
 from pipelines.extraction.language import find_language
 from pipelines.extraction.page import collect_page_info, drop_inert
 from pipelines.extraction.parse import parse_document
+from pipelines.extraction.robots import find_robots_directives
 from pipelines.extraction.source import (
     find_original_source,
     find_page_source,
@@ -38,7 +39,7 @@ from pipelines.extraction.source import (
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 LOGGER = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
     title = find_title(tree, info, url, site_name)
     published_at, published_method = find_published(tree, info, url, hints, text)
     updated_at, updated_method = find_updated(tree, info)
+    date_flags = find_date_flags(info, url, published_at, published_method, hints, updated_at)
+    robots_directives = find_robots_directives(info, hints)
     authors, agencies = find_authors(tree, info, site_name, url)
     paywall_markup = find_paywall_markup(tree, info)
     comments = find_comments(tree, info)
@@ -114,6 +117,8 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
         is_paywalled=paywall_markup or find_paywall_text(raw_body),
         comments=comments,
         agencies=agencies,
+        date_flags=date_flags,
+        robots_directives=robots_directives,
     )
     # the tree is spent (trafilatura pruned it): the classifier reads only ``signals``
     extracted.kind, extracted.kind_reason = classify_page(tree, url, extracted, signals)

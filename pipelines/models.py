@@ -100,6 +100,12 @@ class Extracted:
     # news agencies / wire services credited in the byline ("AP", "SAN News Service"); the
     # people of the byline are in ``authors``
     agencies: list[str] = field(default_factory=list)
+    # warnings about published_at, which they do not change: "future", "before_site",
+    # "disagree:<a>-<b>" (two kinds of date source more than a day apart)
+    date_flags: list[str] = field(default_factory=list)
+    # robots / AI-training / TDM directives of the page and its X-Robots-Tag header, as
+    # lowercase tokens ("noindex", "noarchive", "noai", "tdm-reservation")
+    robots_directives: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ converges on the same rows."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from .enrich import Derived, derive, store_derived
 from .faults import CrashPoints
 from .models import ArticleRecord, Extracted, FetchedPage, FetchRecord, PageKind, Source
 from .stories import Signature, StoryAction, StoryConfig, StoryIndex
+from .templates import TemplateModel
 from .urls import canonicalize
 from .versions import record_version
 
@@ -60,6 +62,9 @@ def immediate(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.commit()
 
 
+# Outcomes after which an article's body is counted for site-template learning.
+_OBSERVED = frozenset({Outcome.NEW, Outcome.UPDATED, Outcome.TOUCHED})
+
 # Columns whose change makes a re-fetched article "updated" rather than "unchanged".
 CONTENT_FIELDS = ("title", "authors", "published_at", "updated_at", "body")
 
@@ -74,6 +79,8 @@ def _article_row(record: ArticleRecord, extractor_version: str) -> dict[str, obj
         "title": e.title,
         "authors": json.dumps(e.authors, ensure_ascii=False),
         "agencies": json.dumps(e.agencies, ensure_ascii=False),
+        "date_flags": json.dumps(e.date_flags, ensure_ascii=False),
+        "robots_directives": json.dumps(e.robots_directives, ensure_ascii=False),
         "published_at": e.published_at or None,
         "published_method": e.published_method or None,
         "updated_at": e.updated_at or None,
@@ -110,6 +117,8 @@ class ArchiveWriter:
         self.crash_points = CrashPoints.from_env()
         # Near-duplicate story clusters across all sources; rebuilt from stored signatures.
         self.stories = StoryIndex.load(db, story_config)
+        # Boilerplate learned from each source's stored articles (pipelines/templates.py).
+        self.templates = TemplateModel(db)
 
     def upsert_sources(self, sources: tuple[Source, ...], now: str) -> None:
         with immediate(self.db):
@@ -267,7 +276,21 @@ class ArchiveWriter:
                 etag, modified,
             )  # fmt: skip
             return StoreResult(Outcome.DROPPED, "")
-        result = self.store_article(build_record(page, extracted, source.url), derived.signature)
+        # Site-template learning: the stored body is the extracted one without the blocks that
+        # recur across the source's articles; the counts are taken on the extracted body.
+        extracted_body = extracted.body
+        cleaned, removed = self.templates.clean(page.source_id, extracted_body)
+        if removed:
+            extracted = dataclasses.replace(extracted, body=cleaned)
+        with immediate(self.db):  # the article and its block counts in one transaction
+            result = self.store_article(
+                build_record(page, extracted, source.url), derived.signature
+            )
+            evaluate = result.outcome in _OBSERVED and self.templates.observe(
+                page.source_id, result.article_id, extracted_body, page.fetched_at
+            )
+        if evaluate and self.templates.evaluate(page.source_id):
+            self.templates.reclean(page.source_id)
         if result.outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.TOUCHED):
             store_derived(self.db, result.article_id, derived)
         self.record_page(

@@ -4,6 +4,8 @@ attribution notes, split story containers and the direct trafilatura call."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
@@ -22,9 +24,10 @@ from pipelines.extraction.body import (
     is_boilerplate_line,
     join_split_body,
 )
-from pipelines.extraction.dates import _date_near_headline, normalize_date
+from pipelines.extraction.dates import _date_near_headline, _dateline_value, normalize_date
 from pipelines.extraction.page import BODY_DROPPED_TAGS, collect_page_info, drop_inert
 from pipelines.extraction.parse import decode_html, parse_html
+from pipelines.extraction.robots import parse_directives
 from pipelines.extraction.title import strip_site_name
 from pipelines.models import Extracted, PageKind
 
@@ -379,3 +382,190 @@ def test_parts_dropped_with_an_aside_are_not_joined() -> None:
     drop_inert(info)
     assert join_split_body(signals.paragraph_parents, tree) == 0  # type: ignore[arg-type]
     assert "c c c" in lxml.html.tostring(tree, encoding="unicode")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- date flags and robots directives
+
+_ARTICLE = f"<article><h1>Chip makers expand capacity</h1><p>{_PROSE * 4}</p></article>"
+
+
+def _ld(published: str) -> str:
+    return (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Chip makers",'
+        f' "datePublished": "{published}"}}</script>'
+    )
+
+
+def _flags(head: str, url: str = "https://x.example/a", **hints: str) -> Extracted:
+    return extract_page(_page(head, _ARTICLE), url, hints=hints)
+
+
+def test_agreeing_dates_give_no_flags() -> None:
+    head = _ld("2024-03-05T08:30:00+01:00") + (
+        '<meta property="article:published_time" content="2024-03-05T07:30:00Z">'
+    )
+    result = _flags(
+        head,
+        "https://x.example/2024/03/05/chips",
+        fetched_at="2024-03-06T00:00:00Z",
+        feed_published="Tue, 05 Mar 2024 07:31:00 GMT",
+    )
+    assert result.published_at == "2024-03-05T08:30:00+01:00"
+    assert result.date_flags == []
+
+
+def test_future_date_is_flagged_against_the_fetch_time() -> None:
+    head = _ld("2024-06-20T10:00:00+00:00")
+    assert _flags(head, fetched_at="2024-06-18T09:00:00Z").date_flags == ["future"]
+    # within a day of the fetch (time zones, scheduled posts going live) is no flag
+    assert _flags(head, fetched_at="2024-06-19T11:00:00+00:00").date_flags == []
+    # a bare day is compared by calendar day: the next day is still plausible
+    day = _ld("2024-06-19")
+    assert _flags(day, fetched_at="2024-06-18T23:00:00Z").date_flags == []
+    assert _flags(day, fetched_at="2024-06-17T23:00:00Z").date_flags == ["future"]
+
+
+def test_future_date_without_fetch_time_uses_now() -> None:
+    next_year = datetime.now(UTC).year + 1
+    assert _flags(_ld(f"{next_year}-12-30")).date_flags == ["future"]
+    assert _flags(_ld("2024-01-02")).date_flags == []
+
+
+def test_date_before_the_site_floor() -> None:
+    # a CMS default (1970) is rejected as the date, and flagged: the URL date is used instead
+    result = _flags(_ld("1970-01-01T00:00:00Z"), "https://x.example/2021/05/04/story")
+    assert result.published_at == "2021-05-04"
+    assert result.date_flags == ["before_site"]
+    # a per-source floor from the hints
+    assert _flags(_ld("2009-07-01"), site_since="2012").date_flags == ["before_site"]
+    assert _flags(_ld("2009-07-01"), site_since="2008-03-01").date_flags == []
+
+
+def test_disagreeing_date_sources_are_flagged_and_the_choice_kept() -> None:
+    head = _ld("2024-03-05T08:30:00+01:00") + (
+        '<meta property="article:published_time" content="2024-03-09T08:30:00+01:00">'
+    )
+    result = _flags(head, "https://x.example/2024/02/11/chips", feed_published="2024-03-05")
+    assert result.published_at == "2024-03-05T08:30:00+01:00"
+    assert result.published_method == "json-ld"
+    assert result.date_flags == [
+        "disagree:jsonld-meta",
+        "disagree:jsonld-url",
+        "disagree:meta-url",
+        "disagree:meta-feed",
+        "disagree:url-feed",
+    ]
+
+
+def test_visible_dateline_disagreeing_with_json_ld() -> None:
+    body = (
+        "<article><h1>Chip makers expand capacity</h1><p class='dateline'>March 9, 2024</p>"
+        f"<p>{_PROSE * 4}</p></article>"
+    )
+    result = extract_page(_page(_ld("2024-03-05T08:30:00Z"), body), "https://x.example/a")
+    assert result.date_flags == ["disagree:jsonld-text"]
+
+
+def test_dates_a_day_apart_are_not_a_disagreement() -> None:
+    # 23 hours apart, and a URL's local day next to a UTC instant: time-zone conventions
+    head = _ld("2024-03-05T23:30:00+00:00") + (
+        '<meta property="article:published_time" content="2024-03-05T00:30:00+00:00">'
+    )
+    assert _flags(head, "https://x.example/2024/03/06/chips").date_flags == []
+
+
+def test_dateline_month_names_of_other_languages() -> None:
+    assert _dateline_value("octubre 7, 2020") == "2020-10-07"
+    assert _dateline_value("4 Febbraio 2025") == "2025-02-04"
+    assert _dateline_value("5. Juni 2023") == "2023-06-05"
+    assert _dateline_value("Sept. 12, 2021") == "2021-09-12"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("noindex, nofollow", ["noindex", "nofollow"]),
+        ("NOINDEX,NOARCHIVE", ["noindex", "noarchive"]),
+        ("none", ["noindex", "nofollow"]),
+        ("index follow", ["index", "follow"]),
+        ("max-snippet:-1, max-image-preview:large", ["max-snippet:-1", "max-image-preview:large"]),
+        ("googlebot: noindex, otherbot: nofollow", ["noindex", "nofollow"]),
+        ("noai, noimageai", ["noai", "noimageai"]),
+        ("unavailable_after: 2026-01-23", ["unavailable_after:2026-01-23"]),
+        ("nonsense, indexx", []),
+    ],
+)
+def test_parse_robots_directives(raw: str, expected: list[str]) -> None:
+    assert parse_directives(raw) == expected
+
+
+def test_robots_directives_from_meta_tags_and_header() -> None:
+    head = (
+        '<meta name="robots" content="index, follow, noai">'
+        '<meta name="googlebot" content="NOARCHIVE">'
+        '<meta name="tdm-reservation" content="1">'
+    )
+    result = extract_page(
+        _page(head, _ARTICLE), "https://x.example/a", hints={"x_robots_tag": "noimageai, noindex"}
+    )
+    assert result.robots_directives == [
+        "index", "follow", "noai", "noarchive", "tdm-reservation", "noimageai", "noindex",
+    ]  # fmt: skip
+
+
+def test_robots_directives_absent_or_not_reserved() -> None:
+    head = '<meta name="tdm-reservation" content="0"><meta name="description" content="noindex">'
+    assert extract_page(_page(head, _ARTICLE), "https://x.example/a").robots_directives == []
+    header_only = extract_page(
+        _page("", _ARTICLE),
+        "https://x.example/a",
+        hints={"x_robots_tag": "googlebot: noindex\nbingbot: noarchive"},
+    )
+    assert header_only.robots_directives == ["noindex", "noarchive"]
+
+
+def test_flags_and_directives_are_stored_as_json_columns(tmp_path: Path) -> None:
+    from archive.schema import open_archive
+    from pipelines.models import ArticleRecord
+    from pipelines.store import _article_row
+
+    db = open_archive(tmp_path / "archive.db")
+    columns = db["articles"].columns_dict
+    assert "date_flags" in columns and "robots_directives" in columns
+    extracted = Extracted(
+        kind=PageKind.ARTICLE, date_flags=["future"], robots_directives=["noai", "noindex"]
+    )
+    record = ArticleRecord(
+        id="a", url="https://x.example/a", canonical_url="https://x.example/a", source="x",
+        fetched_at="2024-01-01T00:00:00Z", extracted=extracted, content_hash="0" * 16,
+    )  # fmt: skip
+    row = _article_row(record, "test")
+    assert json.loads(str(row["date_flags"])) == ["future"]
+    assert json.loads(str(row["robots_directives"])) == ["noai", "noindex"]
+
+
+def test_date_markup_of_a_teaser_card_is_no_date_source() -> None:
+    card = (
+        "<article><a href='/b'><h2>Another story</h2></a>"
+        "<time itemprop='datePublished' datetime='2024-04-16T10:00:00+02:00'></time></article>"
+    )
+    page = _page(_ld("2024-03-05T08:30:00Z"), _ARTICLE + card)
+    assert extract_page(page, "https://x.example/a").date_flags == []
+    own = _ARTICLE.replace(
+        "</h1>", "</h1><time itemprop='datePublished' datetime='2024-04-16T10:00:00Z'></time>"
+    )
+    flagged = extract_page(_page(_ld("2024-03-05T08:30:00Z"), own), "https://x.example/a")
+    assert flagged.date_flags == ["disagree:jsonld-time"]
+
+
+def test_visible_update_date_is_no_disagreement() -> None:
+    head = _ld("2024-03-05T08:30:00Z") + (
+        '<meta property="article:modified_time" content="2024-03-12T10:00:00Z">'
+    )
+    body = (
+        "<article><h1>Chip makers expand capacity</h1><p class='dateline'>Updated March 12, 2024"
+        f"</p><p>{_PROSE * 4}</p></article>"
+    )
+    result = extract_page(_page(head, body), "https://x.example/a")
+    assert result.updated_at == "2024-03-12T10:00:00+00:00"
+    assert result.date_flags == []

@@ -353,8 +353,8 @@ def _date_near_headline(info: PageInfo) -> str:
     if parent is not None:
         nearby += list(parent.itersiblings())[:_NEAR_HEADLINE]
     for el in nearby:
-        text = " ".join(el.text_content().split())
-        if len(text) > _MAX_DATELINE_CHARS:
+        text = _short_text(el, _MAX_DATELINE_CHARS)
+        if text is None:
             continue
         match = _DATELINE.search(text)
         if match:
@@ -364,11 +364,44 @@ def _date_near_headline(info: PageInfo) -> str:
     return ""
 
 
+_MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAY_MONTH = re.compile(r"(\d{1,2})\.?\s*([a-z]{3})[a-z]*\.?,?\s+(\d{4})", re.IGNORECASE)
+_MONTH_DAY = re.compile(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", re.IGNORECASE)
+
+
+def _short_text(el: HtmlElement, limit: int) -> str | None:
+    """The element's text, whitespace collapsed, or None when that is longer than ``limit``:
+    reading stops as soon as the words alone exceed it (a sibling may be the whole story)."""
+    pieces: list[str] = []
+    letters = 0  # characters other than whitespace: a lower bound of the collapsed length
+    for piece in el.itertext():
+        letters += sum(len(word) for word in piece.split())
+        if letters > limit:
+            return None
+        pieces.append(piece)
+    text = " ".join("".join(pieces).split())
+    return text if len(text) <= limit else None
+
+
 def _dateline_value(text: str) -> str:
     numeric = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
     if numeric:  # day first: the order of most of the world's datelines
         day, month, year = (int(g) for g in numeric.groups())
         return _fmt(year, month, day, None, None, None, "")
+    # the month by its first three letters, which the English abbreviations share with many
+    # languages' month names ("octubre", "Febbraio", "juni"): a general date parser would not
+    # know the word and fill in a default month
+    day_month = _DAY_MONTH.fullmatch(text)
+    month_day = None if day_month else _MONTH_DAY.fullmatch(text)
+    if day_month:
+        day, abbr, year = day_month.groups()
+    elif month_day:
+        abbr, day, year = month_day.groups()
+    else:
+        abbr = ""
+    if abbr.lower() in _MONTH_ABBR:
+        month = _MONTH_ABBR.index(abbr.lower()) + 1
+        return _fmt(int(year), month, int(day), None, None, None, "")
     value = normalize_date(text)
     return value[:10] if value else ""
 
@@ -392,3 +425,159 @@ def _text_date(tree: HtmlElement, url: str, html: str = "") -> str:
     # htmldate turns a bare year (a copyright line, a year in a script) into January 1st: a
     # bare year is no publication day
     return "" if value.endswith("-01-01") else value
+
+
+# ---------------------------------------------------------------- date flags
+
+FLAG_FUTURE = "future"
+FLAG_BEFORE_SITE = "before_site"
+_FLOOR = f"{MIN_YEAR:04d}-01-01"
+_DAY_SECONDS = 86400
+_RAW_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})")
+# where a date came from, in the order a conflict is named: "disagree:jsonld-url"
+DATE_SOURCES = ("jsonld", "meta", "time", "text", "url", "feed")
+
+
+def _reference_time(hints: dict[str, str]) -> datetime:
+    """The fetch time from the hints (``fetched_at``), else now; always aware (UTC if naive)."""
+    raw = (hints.get("fetched_at") or "").strip()
+    try:
+        when = datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        when = None
+    if when is None:
+        return datetime.now(UTC)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _aware(value: str) -> datetime | None:
+    """An ISO value as an aware datetime: an offset-less time is read as UTC, a bare day as
+    its midnight UTC; None when unreadable."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _apart_more_than_a_day(a: str, b: str) -> bool:
+    """Two instants more than 24 h apart; with a side that has no offset (a bare day, a local
+    time) the calendar days are compared, and must be two or more days apart."""
+    if _instant(a) is not None and _instant(b) is not None:
+        return abs((datetime.fromisoformat(a) - datetime.fromisoformat(b)).total_seconds()) > (
+            _DAY_SECONDS
+        )
+    try:
+        days = (date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days
+    except ValueError:
+        return False
+    return abs(days) > 1
+
+
+def _floor(hints: dict[str, str]) -> str:
+    """The earliest plausible publication day: the source's ``site_since`` hint (a year or a
+    date) when given, else 1995-01-01."""
+    raw = (hints.get("site_since") or "").strip()
+    if re.fullmatch(r"(?:19|20)\d\d", raw):
+        return f"{raw}-01-01"
+    return normalize_date(raw)[:10] or _FLOOR
+
+
+def _raw_days(info: PageInfo) -> list[str]:
+    """The calendar day written in the page's JSON-LD and publication meta values, before the
+    plausibility check (which drops years before 1995 such as a CMS's 1970-01-01)."""
+    raws = [ld_text((obj or {}).get("datePublished")) for obj in (info.article, info.webpage)]
+    raws += [info.first(key) for key in _STRONG_PUBLISHED]
+    days = []
+    for raw in raws:
+        match = _RAW_DAY.search(raw or "")
+        if match:
+            days.append("-".join(match.groups()))
+    return days
+
+
+def date_sources(info: PageInfo, url: str, hints: dict[str, str]) -> dict[str, str]:
+    """The publication date each kind of source gives on its own (the first readable value of
+    each): JSON-LD, publication meta tags, date markup (``<time>``, itemprop), a dateline after
+    the headline, the URL and the feed entry."""
+    found: dict[str, str] = {}
+    for obj in (info.article, info.webpage):
+        value = normalize_date(ld_text((obj or {}).get("datePublished")))
+        if value:
+            found["jsonld"] = value
+            break
+    for key in PUBLISHED_META:
+        value = next((v for raw in info.meta.get(key, ()) if (v := normalize_date(raw))), "")
+        if value:
+            found["meta"] = value
+            break
+    for el in _date_elements(info, _PUBLISHED_PROP, _PUBLISHED_TIME_CLASS, pubdate=True):
+        value = "" if _in_teaser(el) else _element_date(el)
+        if value:
+            found["time"] = value
+            break
+    sources = {
+        "text": _date_near_headline(info),
+        "url": date_from_url(url),
+        "feed": normalize_date(hints.get("feed_published")),
+    }
+    found.update({name: value for name, value in sources.items() if value})
+    return found
+
+
+_TEASER_CHARS = 300  # an <article> with no more text than this is a card linking to a story
+
+
+def _in_teaser(el: HtmlElement) -> bool:
+    """Date markup inside a short <article>: a teaser card of another story (related or
+    latest-news lists mark up their own datePublished), not the page's own date."""
+    card = next((a for a in el.iterancestors("article")), None)
+    return card is not None and _short_text(card, _TEASER_CHARS) is not None
+
+
+def find_date_flags(
+    info: PageInfo,
+    url: str,
+    published_at: str,
+    published_method: str,
+    hints: dict[str, str] | None = None,
+    updated_at: str = "",
+) -> list[str]:
+    """Warnings about the publication date; the chosen ``published_at`` is not changed.
+
+    - ``future``: more than a day after the fetch time (``hints["fetched_at"]``, else now)
+    - ``before_site``: before the site's floor (``hints["site_since"]``, else 1995), or a date
+      source of the page states such a day (and was passed over for it)
+    - ``disagree:<a>-<b>``: two kinds of source (``DATE_SOURCES``, ``a`` the more trusted)
+      give dates more than a day apart; a visible date (``time``, ``text``) on the day of
+      ``updated_at`` is the update the page shows, not a conflict
+    """
+    hints = hints or {}
+    flags: list[str] = []
+    when = _aware(published_at) if published_at else None
+    if when is not None:
+        reference = _reference_time(hints)
+        if "T" in published_at:
+            future = (when - reference).total_seconds() > _DAY_SECONDS
+        else:  # a bare day: the publisher's local day may run up to 14 h ahead of UTC
+            future = (when.date() - reference.date()).days > 1
+        if future:
+            flags.append(FLAG_FUTURE)
+    floor = _floor(hints)
+    days = _raw_days(info)
+    if published_at:
+        days.append(published_at[:10])
+    if any(day < floor for day in days):
+        flags.append(FLAG_BEFORE_SITE)
+    sources = date_sources(info, url, hints)
+    if published_method == "text" and "text" not in sources and published_at:
+        sources["text"] = published_at  # found by the page-wide text search
+    for name in ("time", "text"):
+        if updated_at and sources.get(name, "")[:10] == updated_at[:10] != published_at[:10]:
+            del sources[name]
+    names = [name for name in DATE_SOURCES if name in sources]
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if _apart_more_than_a_day(sources[first], sources[second]):
+                flags.append(f"disagree:{first}-{second}")
+    return flags

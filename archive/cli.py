@@ -290,9 +290,7 @@ def serve(
     if not db_path.is_file():
         raise click.ClickException(f"no archive at {db_path}; run `broadsheet crawl` first")
     click.echo(f"Broadsheet archive: http://{host}:{port}/broadsheet", err=True)
-    sys.exit(
-        run_datasette(db_path, host=host, port=port, immutable=immutable, warc_dir=warc_dir)
-    )
+    sys.exit(run_datasette(db_path, host=host, port=port, immutable=immutable, warc_dir=warc_dir))
 
 
 @cli.command()

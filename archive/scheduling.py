@@ -44,6 +44,6 @@ def crontab_line(
     log = (workdir / db).resolve().parent / "logs" / "crawl.log"
     command = (
         f"cd {shlex.quote(str(workdir))} && {shlex.join(args)} > /dev/null 2>&1"
-        f" || echo \"broadsheet crawl failed with exit status $?; see {log}\""
+        f' || echo "broadsheet crawl failed with exit status $?; see {log}"'
     )
     return f"{cron_fields(every, str(db.resolve()))} {command}"

@@ -59,8 +59,12 @@ def main() -> None:
                 bare.execute("insert into t values (?, ?, ?, ?)",
                              [page.url, page.url, extracted.title, extracted.body])  # fmt: skip
         baseline = time.perf_counter() - start
-    print(f"store step : {args.articles / ours:,.0f} articles/s ({ours / args.articles * 1000:.2f} ms each)")
-    print(f"bare insert: {args.articles / baseline:,.0f} rows/s ({baseline / args.articles * 1000:.2f} ms each)")
+    print(
+        f"store step : {args.articles / ours:,.0f} articles/s ({ours / args.articles * 1000:.2f} ms each)"
+    )
+    print(
+        f"bare insert: {args.articles / baseline:,.0f} rows/s ({baseline / args.articles * 1000:.2f} ms each)"
+    )
     print(f"ratio      : store step costs {ours / baseline:.1f}x a bare insert")
 
 

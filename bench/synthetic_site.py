@@ -16,7 +16,81 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-WORDS = ["exports", "software", "freelancers", "growth", "billion", "million", "percent", "fiscal", "year", "quarter", "telecom", "spectrum", "auction", "operators", "subscribers", "broadband", "fintech", "payments", "wallets", "banks", "central", "bank", "regulator", "policy", "ministry", "investment", "startups", "funding", "round", "seed", "series", "venture", "capital", "investors", "market", "share", "revenue", "profit", "margin", "companies", "government", "tax", "incentive", "data", "centres", "cloud", "chips", "semiconductors", "supply", "chain", "devices", "assembly", "manufacturing", "imports", "rupee", "dollar", "inflation", "interest", "rate", "budget", "parliament", "industry", "association", "survey", "report", "analysts", "customers", "users", "platform", "digital", "economy", "technology", "services"]
+WORDS = [
+    "exports",
+    "software",
+    "freelancers",
+    "growth",
+    "billion",
+    "million",
+    "percent",
+    "fiscal",
+    "year",
+    "quarter",
+    "telecom",
+    "spectrum",
+    "auction",
+    "operators",
+    "subscribers",
+    "broadband",
+    "fintech",
+    "payments",
+    "wallets",
+    "banks",
+    "central",
+    "bank",
+    "regulator",
+    "policy",
+    "ministry",
+    "investment",
+    "startups",
+    "funding",
+    "round",
+    "seed",
+    "series",
+    "venture",
+    "capital",
+    "investors",
+    "market",
+    "share",
+    "revenue",
+    "profit",
+    "margin",
+    "companies",
+    "government",
+    "tax",
+    "incentive",
+    "data",
+    "centres",
+    "cloud",
+    "chips",
+    "semiconductors",
+    "supply",
+    "chain",
+    "devices",
+    "assembly",
+    "manufacturing",
+    "imports",
+    "rupee",
+    "dollar",
+    "inflation",
+    "interest",
+    "rate",
+    "budget",
+    "parliament",
+    "industry",
+    "association",
+    "survey",
+    "report",
+    "analysts",
+    "customers",
+    "users",
+    "platform",
+    "digital",
+    "economy",
+    "technology",
+    "services",
+]
 SECTIONS = ("economy", "startups", "telecom", "fintech", "policy")
 PER_SITEMAP = 1000
 PER_LISTING = 25
@@ -24,7 +98,77 @@ PER_LISTING = 25
 
 # Plain words around the domain vocabulary, so the text has the density of terms of real news
 # (about one word in eight), not a page made of keywords.
-COMMON = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "was", "with", "as", "by", "at", "it", "from", "said", "has", "have", "are", "be", "this", "which", "an", "were", "will", "its", "but", "not", "they", "their", "more", "had", "also", "after", "about", "than", "two", "year", "new", "last", "first", "over", "other", "some", "into", "could", "would", "been", "most", "these", "when", "there", "who", "many", "during", "while", "people", "week", "month", "officials", "city", "country", "since", "according", "told", "under", "including"]
+COMMON = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "on",
+    "was",
+    "with",
+    "as",
+    "by",
+    "at",
+    "it",
+    "from",
+    "said",
+    "has",
+    "have",
+    "are",
+    "be",
+    "this",
+    "which",
+    "an",
+    "were",
+    "will",
+    "its",
+    "but",
+    "not",
+    "they",
+    "their",
+    "more",
+    "had",
+    "also",
+    "after",
+    "about",
+    "than",
+    "two",
+    "year",
+    "new",
+    "last",
+    "first",
+    "over",
+    "other",
+    "some",
+    "into",
+    "could",
+    "would",
+    "been",
+    "most",
+    "these",
+    "when",
+    "there",
+    "who",
+    "many",
+    "during",
+    "while",
+    "people",
+    "week",
+    "month",
+    "officials",
+    "city",
+    "country",
+    "since",
+    "according",
+    "told",
+    "under",
+    "including",
+]
 
 
 def _text(rng: random.Random, words: int) -> list[str]:
@@ -63,17 +207,18 @@ def article_html(n: int) -> str:
         f'Times</title><link rel="canonical" href="/news/{n}/story-{n}">'
         f'<meta property="og:type" content="article">'
         f'<script type="application/ld+json">{json.dumps(ld)}</script></head><body>'
-        '<header><nav>' + "".join(f'<a href="/section/{s}/">{s}</a> ' for s in SECTIONS)
-        + '</nav></header><main><article>'
+        "<header><nav>"
+        + "".join(f'<a href="/section/{s}/">{s}</a> ' for s in SECTIONS)
+        + "</nav></header><main><article>"
         f'<h1>{title}</h1><p class="byline">By Writer {n % 97}</p>{body}</article>'
         '<div class="share">Share on X · Facebook · WhatsApp</div>'
-        f'<aside><h2>Related stories</h2><ul>{related}</ul></aside></main>'
-        '<footer>© Bench Times</footer></body></html>'
+        f"<aside><h2>Related stories</h2><ul>{related}</ul></aside></main>"
+        "<footer>© Bench Times</footer></body></html>"
     )
 
 
 def listing_html(section: str, page: int, pages: int, total: int) -> str:
-    start = (SECTIONS.index(section) + (page - 1) * PER_LISTING * len(SECTIONS))
+    start = SECTIONS.index(section) + (page - 1) * PER_LISTING * len(SECTIONS)
     items = "".join(
         f'<li><h3><a href="/news/{k}/story-{k}">Story {k}</a></h3><p>Teaser text.</p></li>'
         for k in range(start, min(total, start + PER_LISTING * len(SECTIONS)), len(SECTIONS))
@@ -114,14 +259,22 @@ class SyntheticSite:
         html, xml = "text/html; charset=utf-8", "application/xml"
         route, _, query = path.partition("?")
         if route == "/robots.txt":
-            return 200, "text/plain", f"User-agent: *\nDisallow: /private/\nSitemap: {self.url}sitemap.xml\n"
+            return (
+                200,
+                "text/plain",
+                f"User-agent: *\nDisallow: /private/\nSitemap: {self.url}sitemap.xml\n",
+            )
         if route == "/sitemap.xml":
             maps = "".join(
                 f"<sitemap><loc>{self.url}sitemap-{i}.xml</loc></sitemap>"
                 for i in range(-(-self.pages // PER_SITEMAP))
             )
             ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
-            return 200, xml, f'<?xml version="1.0"?><sitemapindex xmlns="{ns}">{maps}</sitemapindex>'
+            return (
+                200,
+                xml,
+                f'<?xml version="1.0"?><sitemapindex xmlns="{ns}">{maps}</sitemapindex>',
+            )
         if route.startswith("/sitemap-") and route.endswith(".xml"):
             i = int(route[len("/sitemap-") : -4])
             urls = "".join(
@@ -143,7 +296,11 @@ class SyntheticSite:
                 return 200, html, listing_html(section, page, pages, self.pages)
         if route == "/":
             links = "".join(f'<a href="/section/{s}/">{s}</a>' for s in SECTIONS)
-            return 200, html, f"<html><head><title>Bench Times</title></head><body>{links}</body></html>"
+            return (
+                200,
+                html,
+                f"<html><head><title>Bench Times</title></head><body>{links}</body></html>",
+            )
         return 404, html, "<html><body>not found</body></html>"
 
     def __enter__(self) -> Self:

@@ -355,7 +355,8 @@ class SSRFGuardMiddleware:
     def _refuse(self, request: Request, refusal: Refusal) -> None:
         source = request.meta.get("source", "")
         hops: Sequence[str] = (
-            *request.meta.get("redirect_urls", ()), *request.meta.get("broadsheet_hops", ())
+            *request.meta.get("redirect_urls", ()),
+            *request.meta.get("broadsheet_hops", ()),
         )
         via = f" (redirected from {hops[0]})" if hops else ""
         logger.warning("%s%s", describe(request.url, refusal.address, refusal.reason), via)

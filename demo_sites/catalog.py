@@ -68,8 +68,12 @@ class PathScheme:
 def _fill(pattern: str, slug: str, published_at: str, section: str) -> str:
     when = datetime.fromisoformat(published_at)
     return pattern.format(
-        yyyy=f"{when.year:04d}", mm=f"{when.month:02d}", dd=f"{when.day:02d}",
-        slug=slug, num=story_number(slug), section=section,
+        yyyy=f"{when.year:04d}",
+        mm=f"{when.month:02d}",
+        dd=f"{when.day:02d}",
+        slug=slug,
+        num=story_number(slug),
+        section=section,
     )
 
 
@@ -155,13 +159,16 @@ class Outlet:
     disallowed_page: tuple[str, tuple[str, ...]]  # (headline, paragraphs)
     pdf_lines: tuple[str, ...]
     _articles: tuple[tuple[Article, Mapping[str, Any]], ...] = field(
-        repr=False, compare=False, default=())  # (edition-1 article, its revisions by edition)
+        repr=False, compare=False, default=()
+    )  # (edition-1 article, its revisions by edition)
 
     def articles(self, edition: int = 1) -> list[Article]:
         """Articles visible in ``edition``, newest first."""
         if edition not in EDITIONS:
             raise ValueError(f"unknown edition {edition}; known: {EDITIONS}")
-        out = [_revise(a, revs, edition) for a, revs in self._articles if a.edition_added <= edition]
+        out = [
+            _revise(a, revs, edition) for a, revs in self._articles if a.edition_added <= edition
+        ]
         return sorted(out, key=lambda a: datetime.fromisoformat(a.published_at), reverse=True)
 
     def section_label(self, key: str) -> str:
@@ -172,23 +179,41 @@ class Outlet:
         arts = self.articles(edition)
         groups: list[tuple[str, str, str, list[Article], int]] = []
         for key, label in self.sections:
-            groups.append(("section", key, label, [a for a in arts if a.section_key == key],
-                           SECTION_PAGE_SIZE))
+            groups.append(
+                (
+                    "section",
+                    key,
+                    label,
+                    [a for a in arts if a.section_key == key],
+                    SECTION_PAGE_SIZE,
+                )
+            )
         tag_names = sorted({t for a in arts for t in a.tags}, key=str.lower)
         for tag in tag_names:
-            groups.append(("tag", slugify(tag), tag, [a for a in arts if tag in a.tags],
-                           TAG_PAGE_SIZE))
+            groups.append(
+                ("tag", slugify(tag), tag, [a for a in arts if tag in a.tags], TAG_PAGE_SIZE)
+            )
         if self.paths.author:
             for name, _bio in self.author_bios:
-                groups.append(("author", slugify(name), name,
-                               [a for a in arts if name in a.authors], 1000))
+                groups.append(
+                    ("author", slugify(name), name, [a for a in arts if name in a.authors], 1000)
+                )
         out: list[Listing] = []
         for kind, key, label, items, size in groups:
             pages = max(1, -(-len(items) // size))
             for page in range(1, pages + 1):
                 chunk = tuple(items[(page - 1) * size : page * size])
-                out.append(Listing(kind, key, label, page, pages,
-                                   self.paths.listing_path(kind, key, page), chunk))
+                out.append(
+                    Listing(
+                        kind,
+                        key,
+                        label,
+                        page,
+                        pages,
+                        self.paths.listing_path(kind, key, page),
+                        chunk,
+                    )
+                )
         return out
 
 
@@ -198,10 +223,13 @@ def _revise(article: Article, revisions: Mapping[str, Any], edition: int) -> Art
     if not applicable:
         return article
     rev = revisions[str(max(applicable))]
-    return _replace(article, title=rev.get("title", article.title),
-                    paragraphs=tuple(rev.get("paragraphs", article.paragraphs)),
-                    updated_at=rev.get("updated", article.updated_at),
-                    summary=rev.get("summary", article.summary))
+    return _replace(
+        article,
+        title=rev.get("title", article.title),
+        paragraphs=tuple(rev.get("paragraphs", article.paragraphs)),
+        updated_at=rev.get("updated", article.updated_at),
+        summary=rev.get("summary", article.summary),
+    )
 
 
 def _replace(article: Article, **changes: Any) -> Article:
@@ -217,8 +245,9 @@ def _load_raw(outlet_id: str) -> dict[str, Any]:
 
 def _build_outlet(raw: Mapping[str, Any], all_raw: Mapping[str, Mapping[str, Any]]) -> Outlet:
     meta = raw["outlet"]
-    paths = PathScheme(**{k: tuple(v) if isinstance(v, list) else v
-                          for k, v in meta["paths"].items()})
+    paths = PathScheme(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["paths"].items()}
+    )
     sections = tuple((k, v) for k, v in meta["sections"].items())
     labels = dict(sections)
     by_slug = {a["slug"]: a for a in raw["articles"]}
@@ -233,14 +262,20 @@ def _build_outlet(raw: Mapping[str, Any], all_raw: Mapping[str, Mapping[str, Any
             paragraphs = src["paragraphs"]
             origin = (src_id, src_paths.article_path(src_slug, src["published"], src["section"]))
         article = Article(
-            outlet_id=meta["id"], slug=spec["slug"],
+            outlet_id=meta["id"],
+            slug=spec["slug"],
             path=paths.article_path(spec["slug"], spec["published"], spec["section"]),
-            title=spec["title"], authors=tuple(spec.get("authors", ())),
+            title=spec["title"],
+            authors=tuple(spec.get("authors", ())),
             byline=spec.get("byline") or _join_names(spec.get("authors", ())),
-            published_at=spec["published"], updated_at=spec.get("updated", ""),
-            paragraphs=tuple(paragraphs or ()), tags=tuple(spec["tags"]),
-            section=labels[spec["section"]], section_key=spec["section"],
-            summary=spec["summary"], republished_from=origin,
+            published_at=spec["published"],
+            updated_at=spec.get("updated", ""),
+            paragraphs=tuple(paragraphs or ()),
+            tags=tuple(spec["tags"]),
+            section=labels[spec["section"]],
+            section_key=spec["section"],
+            summary=spec["summary"],
+            republished_from=origin,
             edition_added=int(spec.get("edition", 1)),
             amp_path=paths.amp_path(spec["slug"], spec["published"], spec["section"]),
         )
@@ -253,23 +288,36 @@ def _build_outlet(raw: Mapping[str, Any], all_raw: Mapping[str, Mapping[str, Any
 
     slash_target = art_path(traps_raw["slash_pair"])
     traps = Traps(
-        redirect_from=traps_raw["redirect_from"], redirect_to=art_path(traps_raw["redirect_to"]),
-        missing=traps_raw["missing"], pdf=traps_raw["pdf"]["path"],
+        redirect_from=traps_raw["redirect_from"],
+        redirect_to=art_path(traps_raw["redirect_to"]),
+        missing=traps_raw["missing"],
+        pdf=traps_raw["pdf"]["path"],
         disallowed=traps_raw["disallowed"]["path"],
         utm_links=tuple(art_path(s) for s in traps_raw["utm"]),
         slash_variant=slash_target[:-1] if slash_target.endswith("/") else slash_target + "/",
         fragment_link=art_path(traps_raw["fragment"]) + "#comments",
     )
     return Outlet(
-        id=meta["id"], name=meta["name"], tagline=meta["tagline"], city=meta["city"],
-        country=meta["country"], language=meta["language"], date_style=meta["date_style"],
-        feed_kind=meta["feed_kind"], paths=paths, sections=sections,
-        disallow=tuple(meta["disallow"]), traps=traps,
+        id=meta["id"],
+        name=meta["name"],
+        tagline=meta["tagline"],
+        city=meta["city"],
+        country=meta["country"],
+        language=meta["language"],
+        date_style=meta["date_style"],
+        feed_kind=meta["feed_kind"],
+        paths=paths,
+        sections=sections,
+        disallow=tuple(meta["disallow"]),
+        traps=traps,
         author_bios=tuple((k, v) for k, v in meta["authors"].items()),
-        about=tuple(meta["about"]), contact=tuple(meta["contact"]),
+        about=tuple(meta["about"]),
+        contact=tuple(meta["contact"]),
         comments=tuple((c["name"], c["text"]) for c in meta["comments"]),
-        disallowed_page=(traps_raw["disallowed"]["title"],
-                         tuple(traps_raw["disallowed"]["paragraphs"])),
+        disallowed_page=(
+            traps_raw["disallowed"]["title"],
+            tuple(traps_raw["disallowed"]["paragraphs"]),
+        ),
         pdf_lines=tuple(traps_raw["pdf"]["lines"]),
         _articles=tuple(built),
     )
@@ -309,8 +357,13 @@ def non_article_paths(outlet: Outlet | str, edition: int = 1) -> dict[str, list[
     out: dict[str, list[str]] = {"home": ["/"], "section": [], "tag": [], "author": []}
     for listing in o.listings(edition):
         out[listing.kind].append(listing.path)
-    out |= {"about": [o.paths.about], "contact": [o.paths.contact], "pdf": [o.traps.pdf],
-            "missing": [o.traps.missing], "disallowed": [o.traps.disallowed]}
+    out |= {
+        "about": [o.paths.about],
+        "contact": [o.paths.contact],
+        "pdf": [o.traps.pdf],
+        "missing": [o.traps.missing],
+        "disallowed": [o.traps.disallowed],
+    }
     return out
 
 
@@ -333,6 +386,7 @@ def sources_toml(base_urls: Mapping[str, str], *, shared_host: bool = False) -> 
 
 def write_sources_toml(server: _HasBaseUrls, path: str | Path) -> Path:
     target = Path(path)
-    target.write_text(sources_toml(server.base_urls, shared_host=server.shared_host),
-                      encoding="utf-8")
+    target.write_text(
+        sources_toml(server.base_urls, shared_host=server.shared_host), encoding="utf-8"
+    )
     return target

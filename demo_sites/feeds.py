@@ -25,8 +25,11 @@ def robots(sites: Sequence[Site]) -> str:
 
 
 def _newest(site: Site, articles: Sequence) -> str:
-    return max((site.modified(a) for a in articles), key=datetime.fromisoformat,
-               default=site.modified(site.articles[0]))
+    return max(
+        (site.modified(a) for a in articles),
+        key=datetime.fromisoformat,
+        default=site.modified(site.articles[0]),
+    )
 
 
 def _w3c(iso: str) -> str:

@@ -56,7 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         response = self.server.app.respond(self.server.outlet_id, self.path)
         if response.status == 200 and _not_modified(self.headers, response):
-            response = Response(304, b"", response.content_type, response.last_modified, response.etag)
+            response = Response(
+                304, b"", response.content_type, response.last_modified, response.etag
+            )
         self._send(response, head)
 
     def _send(self, r: Response, head: bool) -> None:
@@ -105,8 +107,9 @@ class DemoServer:
     ``port``, ``port + 1``, ... in catalog order.
     """
 
-    def __init__(self, port: int = 0, *, shared_host: bool = False, edition: int = 1,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self, port: int = 0, *, shared_host: bool = False, edition: int = 1, verbose: bool = False
+    ) -> None:
         if edition not in EDITIONS:
             raise ValueError(f"unknown edition {edition}")
         self.port = port
@@ -141,8 +144,12 @@ class DemoServer:
             raise
         self._build_sites()
         for srv in self._servers:
-            thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1},
-                                      name=f"demo-sites-{srv.outlet_id or 'shared'}", daemon=True)
+            thread = threading.Thread(
+                target=srv.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"demo-sites-{srv.outlet_id or 'shared'}",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
         return self
@@ -159,8 +166,12 @@ class DemoServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- editions --------------------------------------------------------------------------
@@ -193,7 +204,9 @@ class DemoServer:
         return f"http://{HOST}:{self._servers[0].server_address[1]}"
 
     # -- request log -----------------------------------------------------------------------
-    def log_request_result(self, outlet_id: str | None, method: str, path: str, status: int) -> None:
+    def log_request_result(
+        self, outlet_id: str | None, method: str, path: str, status: int
+    ) -> None:
         with self._lock:
             self._log.append((outlet_id, method, path, status))
 
@@ -213,7 +226,7 @@ class DemoServer:
             if o == outlet_id:
                 out.append((m, p, s))
             elif o is None and (p == prefix or p.startswith(prefix + "/")):
-                out.append((m, p[len(prefix):] or "/", s))
+                out.append((m, p[len(prefix) :] or "/", s))
         return out
 
     def clear_requests(self) -> None:
@@ -228,11 +241,14 @@ class DemoServer:
             return sites[outlet_id].handle(target)
         path = target.split("?", 1)[0]
         if path == "/robots.txt":
-            return Response(200, feeds.robots(list(sites.values())).encode(),
-                            "text/plain; charset=utf-8")
+            return Response(
+                200, feeds.robots(list(sites.values())).encode(), "text/plain; charset=utf-8"
+            )
         if path == "/":
-            links = "".join(f'<li><a href="/{oid}/">{s.outlet.name}</a></li>' for oid, s in sites.items())
-            page = f"<!DOCTYPE html><html lang=\"en\"><title>Demo news host</title><ul>{links}</ul></html>"
+            links = "".join(
+                f'<li><a href="/{oid}/">{s.outlet.name}</a></li>' for oid, s in sites.items()
+            )
+            page = f'<!DOCTYPE html><html lang="en"><title>Demo news host</title><ul>{links}</ul></html>'
             return Response(200, page.encode(), HTML)
         oid = path[1:].split("/", 1)[0]
         if oid in sites and target.startswith(f"/{oid}/"):

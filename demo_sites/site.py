@@ -85,7 +85,11 @@ class Site:
         return self.outlet.paths.listing_path("tag", slugify(tag))
 
     def author_path(self, name: str) -> str:
-        return self.outlet.paths.listing_path("author", slugify(name)) if self.outlet.paths.author else ""
+        return (
+            self.outlet.paths.listing_path("author", slugify(name))
+            if self.outlet.paths.author
+            else ""
+        )
 
     @property
     def feed_type(self) -> str:
@@ -118,7 +122,9 @@ class Site:
         out = []
         for i in range(3 + seed % 3):
             name, text = pool[(seed + i * 7) % len(pool)]
-            out.append((name, start + timedelta(hours=5 + i * 9, minutes=(seed + i * 13) % 60), text))
+            out.append(
+                (name, start + timedelta(hours=5 + i * 9, minutes=(seed + i * 13) % 60), text)
+            )
         return out
 
     def bio(self, name: str) -> str:
@@ -129,10 +135,19 @@ class Site:
         newest = self.articles[0].published_at
         first = self.articles[0]
         return Article(
-            outlet_id=self.outlet.id, slug="draft", path=self.outlet.traps.disallowed,
-            title=title, authors=first.authors, byline=first.byline, published_at=newest,
-            updated_at="", paragraphs=paragraphs, tags=first.tags, section=first.section,
-            section_key=first.section_key, summary=paragraphs[0][:150],
+            outlet_id=self.outlet.id,
+            slug="draft",
+            path=self.outlet.traps.disallowed,
+            title=title,
+            authors=first.authors,
+            byline=first.byline,
+            published_at=newest,
+            updated_at="",
+            paragraphs=paragraphs,
+            tags=first.tags,
+            section=first.section,
+            section_key=first.section_key,
+            summary=paragraphs[0][:150],
         )
 
     # -- routing -------------------------------------------------------------------------------
@@ -156,7 +171,9 @@ class Site:
         if path == traps.redirect_from:
             return Response(301, b"", location=self.abs(traps.redirect_to))
         if path == traps.pdf:
-            return cached(pdf.build(outlet.pdf_lines), "application/pdf", self.articles[-1].published_at)
+            return cached(
+                pdf.build(outlet.pdf_lines), "application/pdf", self.articles[-1].published_at
+            )
         if path == traps.disallowed:
             return self._html(self.theme.article(self, self.disallowed_article))
         if path == outlet.paths.about:

@@ -46,7 +46,9 @@ def _template(config: StoryConfig):
     return minhash_template(config)
 
 
-def derive(extracted: Extracted, source: Source, story_config: StoryConfig | None = None) -> Derived:
+def derive(
+    extracted: Extracted, source: Source, story_config: StoryConfig | None = None
+) -> Derived:
     country = source.country.upper()
     facts = extract_facts(
         extracted.body,

@@ -41,6 +41,7 @@ class StoreResult:
 REDIRECT_REASON = "redirects to "
 WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_payload_digest")
 
+
 @contextmanager
 def immediate(db: sqlite_utils.Database) -> Iterator[None]:
     """A write transaction that takes the write lock at BEGIN.

@@ -548,7 +548,9 @@ class StoryIndex:
         if isinstance(article, ArticleRecord):
             article = StoryArticle.from_record(article)
         cfg = self.config
-        sig = signature if signature is not None else signature_of(article.body, cfg, self._template)
+        sig = (
+            signature if signature is not None else signature_of(article.body, cfg, self._template)
+        )
         stored = self._stored(article.id)
         if stored is not None:
             return StoryDecision(

@@ -39,7 +39,9 @@ def test_every_broadsheet_setting_is_documented():
 def test_bad_sources_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "s.toml"
     bad.write_text('[[source]]\nid = "x"\n', encoding="utf-8")
-    result = CliRunner().invoke(cli, ["crawl", "--sources", str(bad), "--db", str(tmp_path / "a.db")])
+    result = CliRunner().invoke(
+        cli, ["crawl", "--sources", str(bad), "--db", str(tmp_path / "a.db")]
+    )
     assert result.exit_code != 0
     assert "source #1 ('x'): field 'url' is required" in result.output
 
@@ -51,7 +53,8 @@ def test_extract_reads_files_and_batch(tmp_path):
     html = (
         "<html lang='en'><head><title>Rupee steadies | Paper</title></head><body><article>"
         "<h1>Rupee steadies</h1>" + "<p>The rupee held steady against the dollar on Tuesday as "
-        "IT exports and remittances supported the currency, dealers said in Karachi.</p>" * 6
+        "IT exports and remittances supported the currency, dealers said in Karachi.</p>"
+        * 6
         + "</article></body></html>"
     )
     page = tmp_path / "p.html.gz"
@@ -109,11 +112,21 @@ def test_status_flags_failed_and_silent_sources(tmp_path):
     start = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
     end = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
     writer = ArchiveWriter(open_archive(db_path), "t")
-    writer.upsert_sources((Source(id="good", url="https://g/"), Source(id="bad", url="https://b/")), "t")
-    writer.start_run("r1", (Source(id="good", url="https://g/"), Source(id="bad", url="https://b/")), start)
+    writer.upsert_sources(
+        (Source(id="good", url="https://g/"), Source(id="bad", url="https://b/")), "t"
+    )
+    writer.start_run(
+        "r1", (Source(id="good", url="https://g/"), Source(id="bad", url="https://b/")), start
+    )
     writer.finish_run("r1", "good", {"pages_fetched": 10, "new": 3}, "ok", "finished", end)
-    writer.finish_run("r1", "bad", {"pages_fetched": 0, "errors": 12, "blocked": 12}, "failed",
-                      "blocked: 12 responses were 403 or 429", end)
+    writer.finish_run(
+        "r1",
+        "bad",
+        {"pages_fetched": 0, "errors": 12, "blocked": 12},
+        "failed",
+        "blocked: 12 responses were 403 or 429",
+        end,
+    )
     result = CliRunner().invoke(cli, ["status", "--db", str(db_path), "--json"])
     assert result.exit_code == 1
     rows = {r["source"]: r for r in map(json.loads, result.output.splitlines())}

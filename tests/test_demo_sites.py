@@ -30,8 +30,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def fetch(url: str, headers: dict[str, str] | None = None,
-          method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+def fetch(
+    url: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     req = urllib.request.Request(url, headers=headers or {}, method=method)
     try:
         with _OPENER.open(req, timeout=5) as resp:
@@ -65,6 +66,7 @@ def outlets() -> list[catalog.Outlet]:
 
 # -- ground truth --------------------------------------------------------------------------------
 
+
 def test_catalog_size_and_shape(outlets: list[catalog.Outlet]) -> None:
     assert len(outlets) >= 3
     articles = catalog.all_articles()
@@ -96,12 +98,20 @@ def test_republished_and_wire_copies(outlets: list[catalog.Outlet]) -> None:
 
 def test_numbers_for_fact_extraction() -> None:
     corpus = " ".join(a.body + " " + a.title for a in catalog.all_articles())
-    for needle in ("$3.2 billion", "Rs 2.1tr", "FY18-19", "FY2023-24", "Q3 2024", "14 start-ups",
-                   "23 percent"):
+    for needle in (
+        "$3.2 billion",
+        "Rs 2.1tr",
+        "FY18-19",
+        "FY2023-24",
+        "Q3 2024",
+        "14 start-ups",
+        "23 percent",
+    ):
         assert needle in corpus, needle
 
 
 # -- served pages --------------------------------------------------------------------------------
+
 
 def test_robots_and_sitemaps(server: DemoServer, outlets: list[catalog.Outlet]) -> None:
     for o in outlets:
@@ -134,8 +144,9 @@ def test_robots_and_sitemaps(server: DemoServer, outlets: list[catalog.Outlet]) 
     assert outlets[0].paths.child_sitemaps  # outlet A uses an index
 
 
-def test_every_article_is_served_with_its_headline(server: DemoServer,
-                                                   outlets: list[catalog.Outlet]) -> None:
+def test_every_article_is_served_with_its_headline(
+    server: DemoServer, outlets: list[catalog.Outlet]
+) -> None:
     for o in outlets:
         for a in o.articles():
             url = a.url(server.base_urls[o.id])
@@ -162,14 +173,20 @@ def test_date_styles_per_outlet(server: DemoServer, outlets: list[catalog.Outlet
             has_meta = "article:published_time" in page
             if o.date_style == "json-ld":
                 assert has_ld and not has_meta
-                block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL)
+                block = re.search(
+                    r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL
+                )
                 data = json.loads(block.group(1))
                 assert data["@type"] == "NewsArticle"
                 assert data["datePublished"] == a.published_at
-                assert [p["name"] for p in data["author"] if p["@type"] == "Person"] == list(a.authors)
+                assert [p["name"] for p in data["author"] if p["@type"] == "Person"] == list(
+                    a.authors
+                )
             elif o.date_style == "meta":
                 assert has_meta and not has_ld
-                assert f'<meta property="article:published_time" content="{a.published_at}">' in page
+                assert (
+                    f'<meta property="article:published_time" content="{a.published_at}">' in page
+                )
             else:
                 assert not has_ld and not has_meta and "modified_time" not in page
                 assert "Published: " in page and " PKT" in page
@@ -185,38 +202,65 @@ def test_traps(server: DemoServer, outlets: list[catalog.Outlet]) -> None:
         status, headers, body = fetch(base + traps.pdf)
         assert status == 200 and headers["Content-Type"] == "application/pdf"
         assert body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
-        for path in (traps.redirect_from, traps.missing, traps.pdf, traps.disallowed,
-                     traps.slash_variant, traps.fragment_link):
+        for path in (
+            traps.redirect_from,
+            traps.missing,
+            traps.pdf,
+            traps.disallowed,
+            traps.slash_variant,
+            traps.fragment_link,
+        ):
             assert path in home, (o.id, path)
         assert home.count("utm_source=") == len(traps.utm_links)
         assert 'rel="alternate" type="application/' in home
         for path in traps.utm_links:
             page = text(f"{base}{path}?utm_source=newsletter&utm_medium=email")
             assert f'<link rel="canonical" href="{base}{path}"' in page
-        canonical = traps.slash_variant.rstrip("/") if traps.slash_variant.endswith("/") \
+        canonical = (
+            traps.slash_variant.rstrip("/")
+            if traps.slash_variant.endswith("/")
             else traps.slash_variant + "/"
+        )
         assert f'href="{base}{canonical}"' in text(base + traps.slash_variant)
         assert fetch(base + traps.disallowed)[0] == 200  # served, but robots forbids it
     ravi = outlets[2]
     a = ravi.articles()[0]
     amp = text(server.base_urls["ravi"] + a.amp_path)
-    assert "<html amp" in amp and f'<link rel="canonical" href="{a.url(server.base_urls["ravi"])}"' in amp
+    assert (
+        "<html amp" in amp
+        and f'<link rel="canonical" href="{a.url(server.base_urls["ravi"])}"' in amp
+    )
 
 
 def test_non_article_pages(server: DemoServer, outlets: list[catalog.Outlet]) -> None:
     for o in outlets:
         base = server.base_urls[o.id]
         paths = catalog.non_article_paths(o)
-        assert {"home", "section", "tag", "about", "contact", "pdf", "missing", "disallowed"} <= set(paths)
+        assert {
+            "home",
+            "section",
+            "tag",
+            "about",
+            "contact",
+            "pdf",
+            "missing",
+            "disallowed",
+        } <= set(paths)
         for kind in ("home", "section", "tag", "author", "about", "contact"):
             for path in paths[kind]:
                 assert fetch(base + path)[0] == 200, (o.id, path)
         paged = [p for p in paths["section"] if "page" in p]
         assert paged, o.id
         listing = text(base + paged[0])
-        assert "<h1" in listing and listing.count("<p>") < 4 and "application/ld+json" not in listing
-    styles = {("?page=" in p) for o in outlets for p in catalog.non_article_paths(o)["section"]
-              if "page" in p}
+        assert (
+            "<h1" in listing and listing.count("<p>") < 4 and "application/ld+json" not in listing
+        )
+    styles = {
+        ("?page=" in p)
+        for o in outlets
+        for p in catalog.non_article_paths(o)["section"]
+        if "page" in p
+    }
     assert styles == {True, False}  # both pagination styles are exercised
 
 
@@ -276,7 +320,9 @@ def test_shared_host_mode(shared: DemoServer, outlets: list[catalog.Outlet]) -> 
     assert shared.requests_for("ravi")[-1][1] == "/sitemap.xml"
     parser = RobotFileParser()
     parser.parse(robots.splitlines())
-    assert not parser.can_fetch("broadsheet", shared.base_urls["indus"] + outlets[0].traps.disallowed)
+    assert not parser.can_fetch(
+        "broadsheet", shared.base_urls["indus"] + outlets[0].traps.disallowed
+    )
 
 
 def test_sources_toml(shared: DemoServer, server: DemoServer, tmp_path: Path) -> None:

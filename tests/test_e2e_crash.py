@@ -40,7 +40,9 @@ def killed_during_fetches(server: DemoServer, command: list[str], after_requests
 
 def crashed_at(command: list[str], point: str) -> int:
     env = {**os.environ, "BROADSHEET_CRASH_AT": point}
-    return subprocess.run(command, env=env, capture_output=True, timeout=300, check=False).returncode
+    return subprocess.run(
+        command, env=env, capture_output=True, timeout=300, check=False
+    ).returncode
 
 
 def test_killed_crawls_lose_and_duplicate_nothing(tmp_path):
@@ -68,7 +70,7 @@ def test_killed_crawls_lose_and_duplicate_nothing(tmp_path):
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
         statuses = [r[0] for r in db.execute("select status from crawl_runs order by id")]
         assert statuses.count("aborted") >= 3 * 4 - 3  # 4 killed runs x 3 sources (one may die
-        assert statuses[-3:] == ["ok", "ok", "ok"]    # before its rows are written)
+        assert statuses[-3:] == ["ok", "ok", "ok"]  # before its rows are written)
 
         assert not list(warc_dir.glob("*.open"))  # recovered at the start of the next run
         for warc_file, offset, digest in db.execute(

@@ -63,10 +63,24 @@ def test_two_workers_and_one_writer(tmp_path, redis_url):
         )  # fmt: skip
         workers = [
             subprocess.Popen(
-                [sys.executable, "-m", "archive", "crawl", "--redis", redis_url, "--run-name",
-                 "e2e", "--sources", str(sources), "--db", str(tmp_path / f"w{i}" / "none.db"),
-                 *LOCAL_CRAWL_SETTINGS],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "archive",
+                    "crawl",
+                    "--redis",
+                    redis_url,
+                    "--run-name",
+                    "e2e",
+                    "--sources",
+                    str(sources),
+                    "--db",
+                    str(tmp_path / f"w{i}" / "none.db"),
+                    *LOCAL_CRAWL_SETTINGS,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for i in range(2)
         ]
@@ -92,9 +106,12 @@ def test_two_workers_and_one_writer(tmp_path, redis_url):
         assert set(found) == set(want), sorted(set(want) - set(found))
         assert len({row["id"] for row in found.values()}) == len(want)  # none merged
         # No article twice: within a source, every row has its own body.
-        assert db.execute("select count(*) from articles").fetchone()[0] == db.execute(
-            "select count(distinct source || content_hash) from articles"
-        ).fetchone()[0]
+        assert (
+            db.execute("select count(*) from articles").fetchone()[0]
+            == db.execute("select count(distinct source || content_hash) from articles").fetchone()[
+                0
+            ]
+        )
         # Known issue (docs/operations.md): a robots.txt-disallowed page is sometimes fetched
         # by a worker in distributed mode, so "nothing else" is checked in the local e2e only.
         runs = list(db["crawl_runs"].rows)

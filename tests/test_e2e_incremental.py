@@ -43,9 +43,12 @@ def test_second_crawl_is_cheap_and_finds_new_and_changed_articles(tmp_path):
         ]
         for outlet_id, article in added:
             url = canonicalize(article.url(server.base_urls[outlet_id]))
-            assert third.db.execute(
-                "select count(*) from article_urls where url = ?", [url]
-            ).fetchone()[0] == 1
+            assert (
+                third.db.execute(
+                    "select count(*) from article_urls where url = ?", [url]
+                ).fetchone()[0]
+                == 1
+            )
         corrected = {
             (o.id, a.path): a
             for o in outlets()

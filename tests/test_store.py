@@ -134,11 +134,18 @@ def test_migrations_are_idempotent(tmp_path):
 
 def test_template_variant_claiming_the_canonical_joins_it(writer):
     body = " ".join(f"word{i}" for i in range(200))
-    first = store(writer, "https://news.example/story/1", art(body=body, canonical_url="https://news.example/story/1"))
+    first = store(
+        writer,
+        "https://news.example/story/1",
+        art(body=body, canonical_url="https://news.example/story/1"),
+    )
     amp = store(
         writer,
         "https://news.example/site/amp-edition/story/1",
-        art(body=body + " Photo: a caption only the AMP page shows", canonical_url="https://news.example/story/1"),
+        art(
+            body=body + " Photo: a caption only the AMP page shows",
+            canonical_url="https://news.example/story/1",
+        ),
     )
     assert amp.article_id == first.article_id
     assert amp.outcome is Outcome.DUPLICATE

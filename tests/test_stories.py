@@ -183,6 +183,7 @@ def test_origin_is_linked_in_either_arrival_order(tmp_path):
         ),
         "2024-01-01",
     )
+
     def store(source, url, body, origin=""):
         page = FetchedPage(url=url, source_id=source, body=b"", fetched_at="2024-03-05T10:00:00")
         extracted = Extracted(kind=PageKind.ARTICLE, title=url, body=body, original_source=origin)

@@ -108,7 +108,9 @@ class NewsSpider(Spider):
             recrawl=settings.getbool("BROADSHEET_RECRAWL"),
             since=since,
         )
-        memory = CrawlMemory(settings.get("BROADSHEET_DB")) if settings.get("BROADSHEET_DB") else None
+        memory = (
+            CrawlMemory(settings.get("BROADSHEET_DB")) if settings.get("BROADSHEET_DB") else None
+        )
         spider = cls(config, policy, memory, *args, **kwargs)
         spider._set_crawler(crawler)
         return spider
@@ -159,7 +161,10 @@ class NewsSpider(Spider):
                 self._request(root, source.id, "robots", self.parse_robots),
                 self._request(source.url, source.id, "listing", self.parse_page, via="start"),
                 *(self._request(f, source.id, "feed", self.parse_feed) for f in source.feeds),
-                *(self._request(s, source.id, "sitemap", self.parse_sitemap) for s in source.sitemaps),
+                *(
+                    self._request(s, source.id, "sitemap", self.parse_sitemap)
+                    for s in source.sitemaps
+                ),
             ):
                 if request is not None:
                     yield request
@@ -292,7 +297,9 @@ class NewsSpider(Spider):
             url, source_id, role, self.parse_page, via=via, hints=hints, known=known
         )
 
-    def parse_page(self, response: Response, **_: Any) -> Iterator[Request | FetchedPage | FetchRecord]:
+    def parse_page(
+        self, response: Response, **_: Any
+    ) -> Iterator[Request | FetchedPage | FetchRecord]:
         source_id = response.meta["source"]
         self.crawler.stats.inc_value(_stat(source_id, "pages_fetched"))
         if self._not_modified(response):
@@ -317,7 +324,9 @@ class NewsSpider(Spider):
                 if v
             },
             encoding=response.encoding,
-            fetched_at=to_iso_utc(warc.fetched_at) if (warc := response.meta.get("warc")) else now_iso(),
+            fetched_at=to_iso_utc(warc.fetched_at)
+            if (warc := response.meta.get("warc"))
+            else now_iso(),
             redirect_urls=redirect_chain(response),
             discovered_via=response.meta.get("via", ""),
             hints=dict(response.meta.get("hints", {})),
@@ -357,7 +366,11 @@ class NewsSpider(Spider):
         scope = self.scopes[source_id]
         if response.meta.get("depth", 0) <= 1:
             triples = [
-                (link.attrib.get("rel", ""), link.attrib.get("type", ""), link.attrib.get("href", ""))
+                (
+                    link.attrib.get("rel", ""),
+                    link.attrib.get("type", ""),
+                    link.attrib.get("href", ""),
+                )
                 for link in response.xpath("//link[@rel][@href]")
             ]
             for url in feed_links(triples, response.url):

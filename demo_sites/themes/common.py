@@ -72,7 +72,9 @@ def trap_links(site: Site, link: Callable[[str], str]) -> TrapLinks:
     for i, path in enumerate(traps.utm_links):
         art = by_path[path]
         utm.append((art, f"{link(path)}?{UTM if i % 2 == 0 else UTM_SOCIAL}"))
-    slash_target = next(a for a in site.articles if a.path.rstrip("/") == traps.slash_variant.rstrip("/"))
+    slash_target = next(
+        a for a in site.articles if a.path.rstrip("/") == traps.slash_variant.rstrip("/")
+    )
     frag_path = traps.fragment_link.split("#")[0]
     return TrapLinks(
         utm=utm,

@@ -23,13 +23,25 @@ if TYPE_CHECKING:
 STYLE = "body{font-family:Georgia,serif;margin:0}.page-grid{display:flex;gap:2em}"
 
 
-def _page(site: Site, title: str, body: str, *, canonical: str = "", head: str = "",
-          description: str = "", og_type: str = "website", og_title: str = "") -> str:
+def _page(
+    site: Site,
+    title: str,
+    body: str,
+    *,
+    canonical: str = "",
+    head: str = "",
+    description: str = "",
+    og_type: str = "website",
+    og_title: str = "",
+) -> str:
     o = site.outlet
     canon = f'<link rel="canonical" href="{esc(canonical)}">\n' if canonical else ""
     og_url = f'<meta property="og:url" content="{esc(canonical)}">\n' if canonical else ""
-    nav = "".join(f'<li class="primary-nav__item"><a href="{esc(site.abs(site.section_path(k)))}">'
-                  f"{esc(label)}</a></li>" for k, label in o.sections)
+    nav = "".join(
+        f'<li class="primary-nav__item"><a href="{esc(site.abs(site.section_path(k)))}">'
+        f"{esc(label)}</a></li>"
+        for k, label in o.sections
+    )
     return f"""<!DOCTYPE html>
 <html lang="en-PK">
 <head>
@@ -80,8 +92,10 @@ def _page(site: Site, title: str, body: str, *, canonical: str = "", head: str =
 
 
 def _rail(site: Site, exclude: Article | None = None) -> str:
-    items = "".join(f'<li><a href="{esc(site.abs(a.path))}">{esc(a.title)}</a></li>'
-                    for a in site.trending(exclude))
+    items = "".join(
+        f'<li><a href="{esc(site.abs(a.path))}">{esc(a.title)}</a></li>'
+        for a in site.trending(exclude)
+    )
     return f"""<aside class="rail">
   <section class="rail__box rail__box--trending"><h3>Trending</h3><ol>{items}</ol></section>
   <section class="rail__box newsletter-signup">
@@ -98,8 +112,11 @@ def _rail(site: Site, exclude: Article | None = None) -> str:
 def _byline(site: Site, article: Article) -> str:
     if not article.authors:
         return esc(article.byline)
-    links = [f'<a class="story__author" rel="author" href="{esc(site.abs(site.author_path(n)))}">'
-             f"{esc(n)}</a>" for n in article.authors]
+    links = [
+        f'<a class="story__author" rel="author" href="{esc(site.abs(site.author_path(n)))}">'
+        f"{esc(n)}</a>"
+        for n in article.authors
+    ]
     return links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
 
 
@@ -123,13 +140,15 @@ def _ld(site: Site, a: Article) -> str:
     }
     if a.updated_at:
         data["dateModified"] = a.updated_at
-    data["author"] = (
-        [{"@type": "Person", "name": n, "url": site.abs(site.author_path(n))} for n in a.authors]
-        or [{"@type": "Organization", "name": a.byline}]
-    )
+    data["author"] = [
+        {"@type": "Person", "name": n, "url": site.abs(site.author_path(n))} for n in a.authors
+    ] or [{"@type": "Organization", "name": a.byline}]
     data |= {
-        "publisher": {"@type": "Organization", "name": site.outlet.name,
-                      "logo": {"@type": "ImageObject", "url": site.abs("/logo.png")}},
+        "publisher": {
+            "@type": "Organization",
+            "name": site.outlet.name,
+            "logo": {"@type": "ImageObject", "url": site.abs("/logo.png")},
+        },
         "articleSection": a.section,
         "keywords": list(a.tags),
         "inLanguage": "en",
@@ -140,17 +159,27 @@ def _ld(site: Site, a: Article) -> str:
 def article(site: Site, a: Article) -> str:
     o = site.outlet
     see = site.also_see(a)
-    also = (f'<p class="inline-related"><strong>Also see:</strong> <a href="{esc(site.abs(see.path))}">'
-            f"{esc(see.title)}</a></p>") if see else ""
-    updated = (f' <span class="story__updated">Updated {long_date(a.updated_at)}</span>'
-               if a.updated_at else "")
+    also = (
+        (
+            f'<p class="inline-related"><strong>Also see:</strong> <a href="{esc(site.abs(see.path))}">'
+            f"{esc(see.title)}</a></p>"
+        )
+        if see
+        else ""
+    )
+    updated = (
+        f' <span class="story__updated">Updated {long_date(a.updated_at)}</span>'
+        if a.updated_at
+        else ""
+    )
     bios = "".join(
         f"""<div class="author-card"><h4 class="author-card__name"><a href="{esc(site.abs(site.author_path(n)))}">{esc(n)}</a></h4>
 <p class="author-card__bio">{esc(site.bio(n))}</p></div>"""
         for n in a.authors
     )
-    related = "".join(f'<li><a href="{esc(site.abs(r.path))}">{esc(r.title)}</a></li>'
-                      for r in site.related(a))
+    related = "".join(
+        f'<li><a href="{esc(site.abs(r.path))}">{esc(r.title)}</a></li>' for r in site.related(a)
+    )
     comments = site.comments(a)
     comment_html = "".join(
         f"""<li class="comment"><span class="comment__author">{esc(name)}</span>
@@ -158,7 +187,9 @@ def article(site: Site, a: Article) -> str:
 <p class="comment__text">{esc(text)}</p></li>"""
         for name, d, text in comments
     )
-    tags = "".join(f'<li><a href="{esc(site.abs(site.tag_path(t)))}">{esc(t)}</a></li>' for t in a.tags)
+    tags = "".join(
+        f'<li><a href="{esc(site.abs(site.tag_path(t)))}">{esc(t)}</a></li>' for t in a.tags
+    )
     body = f"""<div class="page-grid">
 <main class="page-grid__main">
 <ol class="crumbs">
@@ -201,12 +232,22 @@ def article(site: Site, a: Article) -> str:
 </main>
 {_rail(site, a)}
 </div>"""
-    return _page(site, f"{a.title} | {o.name}", body, canonical=site.abs(a.path), head=_ld(site, a),
-                 description=a.summary, og_type="article", og_title=a.title)
+    return _page(
+        site,
+        f"{a.title} | {o.name}",
+        body,
+        canonical=site.abs(a.path),
+        head=_ld(site, a),
+        description=a.summary,
+        og_type="article",
+        og_title=a.title,
+    )
 
 
 def print_article(site: Site, a: Article) -> str:
-    return print_page(site, a, _ld(site, a), f"{esc(site.outlet.city)}, {long_date(a.published_at)}")
+    return print_page(
+        site, a, _ld(site, a), f"{esc(site.outlet.city)}, {long_date(a.published_at)}"
+    )
 
 
 def amp_article(site: Site, a: Article) -> str:
@@ -220,8 +261,10 @@ def home(site: Site) -> str:
     picks = "".join(f'<li><a href="{esc(href)}">{esc(a.title)}</a></li>' for a, href in traps.utm)
     lead = _teaser(site, latest[0], "lead-story")
     rest = "\n".join(_teaser(site, a) for a in latest[1:])
-    sections = "".join(f'<li><a href="{esc(site.abs(site.section_path(k)))}">{esc(v)}</a></li>'
-                       for k, v in o.sections)
+    sections = "".join(
+        f'<li><a href="{esc(site.abs(site.section_path(k)))}">{esc(v)}</a></li>'
+        for k, v in o.sections
+    )
     archive_art, archive_href = traps.archive
     drafted, drafted_href = traps.disallowed
     slash_art, slash_href = traps.slash
@@ -251,8 +294,12 @@ def home(site: Site) -> str:
 </main>
 {_rail(site)}
 </div>"""
-    return _page(site, f"{o.name} | Business, technology and the digital economy", body,
-                 canonical=site.abs("/"))
+    return _page(
+        site,
+        f"{o.name} | Business, technology and the digital economy",
+        body,
+        canonical=site.abs("/"),
+    )
 
 
 def listing(site: Site, lst: Listing) -> str:
@@ -261,12 +308,18 @@ def listing(site: Site, lst: Listing) -> str:
     teasers = "\n".join(_teaser(site, a) for a in lst.articles) or "<p>No stories yet.</p>"
     pager = []
     if lst.page > 1:
-        pager.append(f'<a rel="prev" href="{esc(site.abs(o.paths.listing_path(lst.kind, lst.key, lst.page - 1)))}">'
-                     "&larr; Newer stories</a>")
+        pager.append(
+            f'<a rel="prev" href="{esc(site.abs(o.paths.listing_path(lst.kind, lst.key, lst.page - 1)))}">'
+            "&larr; Newer stories</a>"
+        )
     if lst.page < lst.pages:
-        pager.append(f'<a rel="next" href="{esc(site.abs(o.paths.listing_path(lst.kind, lst.key, lst.page + 1)))}">'
-                     "Older stories &rarr;</a>")
-    bio = (f'<p class="author-profile">{esc(site.bio(lst.label))}</p>' if lst.kind == "author" else "")
+        pager.append(
+            f'<a rel="next" href="{esc(site.abs(o.paths.listing_path(lst.kind, lst.key, lst.page + 1)))}">'
+            "Older stories &rarr;</a>"
+        )
+    bio = (
+        f'<p class="author-profile">{esc(site.bio(lst.label))}</p>' if lst.kind == "author" else ""
+    )
     suffix = f" - page {lst.page}" if lst.page > 1 else ""
     body = f"""<div class="page-grid">
 <main class="page-grid__main archive">

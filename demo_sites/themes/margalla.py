@@ -25,13 +25,24 @@ def _meta_dates(a: Article) -> str:
     return "\n".join(tags)
 
 
-def _page(site: Site, title: str, body: str, *, canonical: str = "", head: str = "",
-          description: str = "", og_type: str = "website", og_title: str = "",
-          body_class: str = "home") -> str:
+def _page(
+    site: Site,
+    title: str,
+    body: str,
+    *,
+    canonical: str = "",
+    head: str = "",
+    description: str = "",
+    og_type: str = "website",
+    og_title: str = "",
+    body_class: str = "home",
+) -> str:
     o = site.outlet
     canon = f'<link rel="canonical" href="{esc(canonical)}" />\n' if canonical else ""
-    menu = "".join(f'<li class="menu-item"><a href="{esc(site.href(site.section_path(k)))}">{esc(v)}</a></li>'
-                   for k, v in o.sections)
+    menu = "".join(
+        f'<li class="menu-item"><a href="{esc(site.href(site.section_path(k)))}">{esc(v)}</a></li>'
+        for k, v in o.sections
+    )
     return f"""<!doctype html>
 <html lang="en-US">
 <head>
@@ -76,8 +87,10 @@ def _page(site: Site, title: str, body: str, *, canonical: str = "", head: str =
 
 
 def _sidebar(site: Site, exclude: Article | None = None) -> str:
-    trending = "".join(f'<li><a href="{esc(site.href(a.path))}">{esc(a.title)}</a></li>'
-                       for a in site.trending(exclude))
+    trending = "".join(
+        f'<li><a href="{esc(site.href(a.path))}">{esc(a.title)}</a></li>'
+        for a in site.trending(exclude)
+    )
     return f"""<div id="secondary" class="col-md-4 widget-area">
   <section class="widget widget_trending"><h2 class="widget-title">Trending Now</h2><ul>{trending}</ul></section>
   <section class="widget widget_newsletter"><h2 class="widget-title">Newsletter</h2>
@@ -109,13 +122,20 @@ def _share(site: Site, a: Article) -> str:
 def article(site: Site, a: Article) -> str:
     o = site.outlet
     see = site.also_see(a)
-    also = (f'<p class="also-read"><strong>Also see:</strong> <a href="{esc(site.href(see.path))}">{esc(see.title)}</a></p>'
-            if see else "")
+    also = (
+        f'<p class="also-read"><strong>Also see:</strong> <a href="{esc(site.href(see.path))}">{esc(see.title)}</a></p>'
+        if see
+        else ""
+    )
     republished = ""
     if a.republished_from:
-        origin = {"indus": "The Indus Ledger", "ravi": "Ravi Bytes"}.get(a.republished_from[0], a.republished_from[0])
-        republished = (f'<p class="syndication-note"><em>This article was originally published in {esc(origin)}. '
-                       "It is reproduced here with permission.</em></p>")
+        origin = {"indus": "The Indus Ledger", "ravi": "Ravi Bytes"}.get(
+            a.republished_from[0], a.republished_from[0]
+        )
+        republished = (
+            f'<p class="syndication-note"><em>This article was originally published in {esc(origin)}. '
+            "It is reproduced here with permission.</em></p>"
+        )
     comments = site.comments(a)
     comment_html = "".join(
         f"""<li class="comment"><div class="comment-author vcard"><b class="fn">{esc(n)}</b> says:</div>
@@ -123,12 +143,23 @@ def article(site: Site, a: Article) -> str:
 <div class="comment-content"><p>{esc(t)}</p></div></li>"""
         for n, d, t in comments
     )
-    bios = "".join(f"""<div class="author-box"><span class="author-box-name">About {esc(n)}</span>
-<p>{esc(site.bio(n))}</p></div>""" for n in a.authors)
-    related = "".join(f'<li class="related-post"><a href="{esc(site.href(r.path))}">{esc(r.title)}</a></li>'
-                      for r in site.related(a))
-    tags = " ".join(f'<a href="{esc(site.href(site.tag_path(t)))}" rel="tag">{esc(t)}</a>' for t in a.tags)
-    updated = f' <span class="updated-on">(updated {day_month_year(a.updated_at, "%b")})</span>' if a.updated_at else ""
+    bios = "".join(
+        f"""<div class="author-box"><span class="author-box-name">About {esc(n)}</span>
+<p>{esc(site.bio(n))}</p></div>"""
+        for n in a.authors
+    )
+    related = "".join(
+        f'<li class="related-post"><a href="{esc(site.href(r.path))}">{esc(r.title)}</a></li>'
+        for r in site.related(a)
+    )
+    tags = " ".join(
+        f'<a href="{esc(site.href(site.tag_path(t)))}" rel="tag">{esc(t)}</a>' for t in a.tags
+    )
+    updated = (
+        f' <span class="updated-on">(updated {day_month_year(a.updated_at, "%b")})</span>'
+        if a.updated_at
+        else ""
+    )
     body = f"""<div id="primary" class="col-md-8 content-area"><main id="main" class="site-main">
 <div class="breadcrumbs" typeof="BreadcrumbList"><a href="{esc(site.href("/"))}">Home</a> &raquo;
   <a href="{esc(site.href(site.section_path(a.section_key)))}">{esc(a.section)}</a> &raquo; <span>{esc(a.title)}</span></div>
@@ -160,9 +191,17 @@ def article(site: Site, a: Article) -> str:
 </div>
 </main></div>
 {_sidebar(site, a)}"""
-    return _page(site, f"{a.title} - {o.name}", body, canonical=site.abs(a.path),
-                 head=_meta_dates(a), description=a.summary, og_type="article", og_title=a.title,
-                 body_class="post-template-default single single-post")
+    return _page(
+        site,
+        f"{a.title} - {o.name}",
+        body,
+        canonical=site.abs(a.path),
+        head=_meta_dates(a),
+        description=a.summary,
+        og_type="article",
+        og_title=a.title,
+        body_class="post-template-default single single-post",
+    )
 
 
 def print_article(site: Site, a: Article) -> str:
@@ -209,12 +248,19 @@ def listing(site: Site, lst: Listing) -> str:
     cards = "\n".join(_post_card(site, a) for a in lst.articles)
     nav = []
     if lst.page > 1:
-        nav.append(f'<a class="prev page-numbers" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page - 1)))}">&laquo; Previous</a>')
+        nav.append(
+            f'<a class="prev page-numbers" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page - 1)))}">&laquo; Previous</a>'
+        )
     for n in range(1, lst.pages + 1):
-        nav.append(f'<span class="page-numbers current">{n}</span>' if n == lst.page else
-                   f'<a class="page-numbers" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, n)))}">{n}</a>')
+        nav.append(
+            f'<span class="page-numbers current">{n}</span>'
+            if n == lst.page
+            else f'<a class="page-numbers" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, n)))}">{n}</a>'
+        )
     if lst.page < lst.pages:
-        nav.append(f'<a class="next page-numbers" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page + 1)))}">Next &raquo;</a>')
+        nav.append(
+            f'<a class="next page-numbers" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page + 1)))}">Next &raquo;</a>'
+        )
     label = f"Topic: {lst.label}" if lst.kind == "tag" else lst.label
     body = f"""<div id="primary" class="col-md-8 content-area"><main id="main" class="site-main">
 <header class="page-header"><h1 class="page-title">{esc(label)}</h1></header>
@@ -231,7 +277,9 @@ def static(site: Site, title: str, paras: tuple[str, ...], path: str) -> str:
 <article class="page"><h1 class="entry-title">{esc(title)}</h1><div class="entry-content">
 {paragraphs(paras)}
 </div></article></main></div>"""
-    return _page(site, f"{title} - {site.outlet.name}", body, canonical=site.abs(path), body_class="page")
+    return _page(
+        site, f"{title} - {site.outlet.name}", body, canonical=site.abs(path), body_class="page"
+    )
 
 
 def not_found(site: Site) -> str:

@@ -21,12 +21,23 @@ def stamp(iso: str) -> str:
     return f"{day_month_year(iso)}, {when(iso):%H:%M} PKT"
 
 
-def _page(site: Site, title: str, body: str, *, canonical: str = "", head: str = "",
-          description: str = "", og_type: str = "website", og_title: str = "") -> str:
+def _page(
+    site: Site,
+    title: str,
+    body: str,
+    *,
+    canonical: str = "",
+    head: str = "",
+    description: str = "",
+    og_type: str = "website",
+    og_title: str = "",
+) -> str:
     o = site.outlet
     canon = f'<link rel="canonical" href="{esc(canonical)}">' if canonical else ""
-    nav = " ".join(f'<a class="rb-nav-link" href="{esc(site.href(site.section_path(k)))}">{esc(v)}</a>'
-                   for k, v in o.sections)
+    nav = " ".join(
+        f'<a class="rb-nav-link" href="{esc(site.href(site.section_path(k)))}">{esc(v)}</a>'
+        for k, v in o.sections
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -64,8 +75,10 @@ def _page(site: Site, title: str, body: str, *, canonical: str = "", head: str =
 
 
 def _side(site: Site, exclude: Article | None = None) -> str:
-    items = "".join(f'<div class="rb-trend-item"><span class="rb-num">{i}</span> <a href="{esc(site.href(a.path))}">{esc(a.title)}</a></div>'
-                    for i, a in enumerate(site.trending(exclude), start=1))
+    items = "".join(
+        f'<div class="rb-trend-item"><span class="rb-num">{i}</span> <a href="{esc(site.href(a.path))}">{esc(a.title)}</a></div>'
+        for i, a in enumerate(site.trending(exclude), start=1)
+    )
     return f"""<div class="rb-side">
   <div class="rb-box"><div class="rb-box-title">Trending</div>{items}</div>
   <div class="rb-box rb-newsletter"><div class="rb-box-title">Bytes in your inbox</div>
@@ -86,8 +99,11 @@ def _card(site: Site, a: Article) -> str:
 def article(site: Site, a: Article) -> str:
     o = site.outlet
     see = site.also_see(a)
-    also = (f'<div class="rb-inline-link">Also see: <a href="{esc(site.href(see.path))}">{esc(see.title)}</a></div>'
-            if see else "")
+    also = (
+        f'<div class="rb-inline-link">Also see: <a href="{esc(site.href(see.path))}">{esc(see.title)}</a></div>'
+        if see
+        else ""
+    )
     url = quote(site.abs(a.path), safe="")
     comments = site.comments(a)
     comment_html = "".join(
@@ -95,10 +111,18 @@ def article(site: Site, a: Article) -> str:
 <div class="rb-comment-when">{d.day} {d:%b}, {d:%H:%M}</div><div class="rb-comment-text">{esc(t)}</div></div>"""
         for n, d, t in comments
     )
-    bios = "".join(f'<div class="rb-author-box"><b>{esc(n)}</b> {esc(site.bio(n))}</div>' for n in a.authors)
-    related = "".join(f'<li><a href="{esc(site.href(r.path))}">{esc(r.title)}</a></li>' for r in site.related(a))
-    tags = " ".join(f'<a class="rb-tag" href="{esc(site.href(site.tag_path(t)))}">#{esc(t)}</a>' for t in a.tags)
-    updated = f'<div class="rb-updated">Updated: {stamp(a.updated_at)}</div>' if a.updated_at else ""
+    bios = "".join(
+        f'<div class="rb-author-box"><b>{esc(n)}</b> {esc(site.bio(n))}</div>' for n in a.authors
+    )
+    related = "".join(
+        f'<li><a href="{esc(site.href(r.path))}">{esc(r.title)}</a></li>' for r in site.related(a)
+    )
+    tags = " ".join(
+        f'<a class="rb-tag" href="{esc(site.href(site.tag_path(t)))}">#{esc(t)}</a>' for t in a.tags
+    )
+    updated = (
+        f'<div class="rb-updated">Updated: {stamp(a.updated_at)}</div>' if a.updated_at else ""
+    )
     amp = f'<link rel="amphtml" href="{esc(site.abs(a.amp_path))}">' if a.amp_path else ""
     body = f"""<div class="rb-cols"><div class="rb-main">
 <div class="rb-crumbs"><a href="{esc(site.href("/"))}">Home</a> / <a href="{esc(site.href(site.section_path(a.section_key)))}">{esc(a.section)}</a> / Story</div>
@@ -132,8 +156,16 @@ def article(site: Site, a: Article) -> str:
 </div>
 {_side(site, a)}
 </div>"""
-    return _page(site, f"{a.title} | {o.name}", body, canonical=site.abs(a.path), head=amp,
-                 description=a.summary, og_type="article", og_title=a.title)
+    return _page(
+        site,
+        f"{a.title} | {o.name}",
+        body,
+        canonical=site.abs(a.path),
+        head=amp,
+        description=a.summary,
+        og_type="article",
+        og_title=a.title,
+    )
 
 
 def print_article(site: Site, a: Article) -> str:
@@ -142,7 +174,7 @@ def print_article(site: Site, a: Article) -> str:
 
 def amp_article(site: Site, a: Article) -> str:
     o = site.outlet
-    updated = f"<p class=\"upd\">Updated: {stamp(a.updated_at)}</p>" if a.updated_at else ""
+    updated = f'<p class="upd">Updated: {stamp(a.updated_at)}</p>' if a.updated_at else ""
     return f"""<!doctype html>
 <html amp lang="en">
 <head>
@@ -203,9 +235,13 @@ def listing(site: Site, lst: Listing) -> str:
     cards = "\n".join(_card(site, a) for a in lst.articles)
     more = []
     if lst.page > 1:
-        more.append(f'<a class="rb-prev" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page - 1)))}">Newer</a>')
+        more.append(
+            f'<a class="rb-prev" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page - 1)))}">Newer</a>'
+        )
     if lst.page < lst.pages:
-        more.append(f'<a class="rb-more" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page + 1)))}">Load more stories</a>')
+        more.append(
+            f'<a class="rb-more" href="{esc(site.href(o.paths.listing_path(lst.kind, lst.key, lst.page + 1)))}">Load more stories</a>'
+        )
     heading = f"#{lst.label}" if lst.kind == "tag" else lst.label
     body = f"""<div class="rb-cols"><div class="rb-main">
 <h1 class="rb-section-title">{esc(heading)}</h1>

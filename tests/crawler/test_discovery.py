@@ -99,5 +99,9 @@ def test_dupefilter_keys_on_identity_but_lets_same_identity_redirects_through():
     assert not df.request_seen(hop)
     assert df.request_seen(hop)
     # discovery documents are per source
-    assert not df.request_seen(Request("http://h.test/s.xml", meta={"role": "sitemap", "source": "x"}))
-    assert not df.request_seen(Request("http://h.test/s.xml", meta={"role": "sitemap", "source": "y"}))
+    assert not df.request_seen(
+        Request("http://h.test/s.xml", meta={"role": "sitemap", "source": "x"})
+    )
+    assert not df.request_seen(
+        Request("http://h.test/s.xml", meta={"role": "sitemap", "source": "y"})
+    )

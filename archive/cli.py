@@ -31,6 +31,19 @@ db_option = click.option(
 )
 
 
+def sources_option(help_text: str) -> Any:
+    """The --sources option, shared by every command that reads a sources file."""
+    return click.option(
+        "--sources",
+        "sources_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_SOURCES,
+        show_default=True,
+        envvar="BROADSHEET_SOURCES",
+        help=f"{help_text} (env BROADSHEET_SOURCES).",
+    )
+
+
 def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     for item in values:
@@ -48,15 +61,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_SOURCES,
-    show_default=True,
-    envvar="BROADSHEET_SOURCES",
-    help="Sources file (env BROADSHEET_SOURCES).",
-)
+@sources_option("Sources file")
 @db_option
 @click.option(
     "--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable)."
@@ -381,15 +386,7 @@ def export(
 
 @cli.command()
 @db_option
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_SOURCES,
-    show_default=True,
-    envvar="BROADSHEET_SOURCES",
-    help="The sources file the archive was crawled with; copied into the release.",
-)
+@sources_option("The sources file the archive was crawled with; copied into the release")
 @click.option(
     "--out",
     "releases_dir",
@@ -534,8 +531,7 @@ def status(db_path: Path, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--every", default="3h", show_default=True, help="Interval: Nh (hours) or Nd (days).")
-@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_SOURCES, show_default=True, help="Sources file.")  # fmt: skip
+@sources_option("Sources file")
 @db_option
 @click.option("--contact", help="Contact for the User-Agent.")
 def schedule(every: str, sources_path: Path, db_path: Path, contact: str | None) -> None:
@@ -586,9 +582,7 @@ def reprocess(db_path: Path, warc_dir: Path | None, source: str | None, since: s
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_SOURCES, show_default=True, envvar="BROADSHEET_SOURCES",
-              help="Sources file: only pages of these sources (host and allow rules) are kept.")  # fmt: skip
+@sources_option("Sources file: only pages of these sources (host and allow rules) are kept")
 @db_option
 @click.option("--since", metavar="DATE", help="Only captures made on or after DATE (WARC-Date).")
 @click.option("--until", metavar="DATE", help="Only captures made on or before DATE (WARC-Date).")
@@ -640,9 +634,7 @@ def _print_counts(what: str, counts: Any) -> None:
 @click.option(
     "--redis", "redis_url", required=True, metavar="URL", help="Redis of the distributed run."
 )
-@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_SOURCES, show_default=True, envvar="BROADSHEET_SOURCES",
-              help="Sources file (the same the workers use).")  # fmt: skip
+@sources_option("Sources file, the same the workers use")
 @db_option
 @click.option("--idle-exit", type=float, metavar="SECONDS",
               help="Stop after the queue has been empty this long (default: run until stopped).")  # fmt: skip

@@ -34,6 +34,9 @@ def request_key(request: Request) -> bytes:
     if any(identity_key(hop) == identity for hop in hops):
         # http->https or trailing-slash hop: it lands on the identity that led here.
         key = f"redirect|{request.url}"
+    elif role == "robots":
+        # Every crawler process reads robots.txt itself, even when it shares a frontier.
+        key = f"robots|{request.meta.get('worker', '')}|{request.meta.get('source', '')}|{request.url}"
     elif role in DISCOVERY_ROLES:
         key = f"{role}|{request.meta.get('source', '')}|{request.url}"
     else:

@@ -12,12 +12,14 @@ reveals nothing new is not followed further.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
 
+from protego import Protego
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -88,6 +90,10 @@ class NewsSpider(Spider):
         self.memory = memory
         self.scopes: dict[str, SourceScope] = scopes_for(config.sources)
         self.scheduled: Counter[str] = Counter()
+        # robots.txt as this process read it, per host: a second check before a link is even
+        # requested (Scrapy's middleware remains the gate for every request).
+        self.robots: dict[str, Protego] = {}
+        self.worker = uuid.uuid4().hex[:12]
         # Only the first links of a page are considered: a page with 100,000 links would
         # otherwise hold the reactor for seconds while all of them are parsed.
         self.link_extractor = LinkExtractor(
@@ -114,6 +120,10 @@ class NewsSpider(Spider):
         spider = cls(config, policy, memory, *args, **kwargs)
         spider._set_crawler(crawler)
         return spider
+
+    @property
+    def user_agent(self) -> str:
+        return self.settings.get("ROBOTSTXT_USER_AGENT") or self.settings.get("USER_AGENT")
 
     def closed(self, reason: str) -> None:
         if self.memory is not None:
@@ -144,6 +154,7 @@ class NewsSpider(Spider):
             meta={
                 "source": source_id,
                 "role": role,
+                "worker": self.worker,
                 "was_known": known is not None,
                 "known_kind": known.kind if known else "",
                 # Pages follow redirects in parse_page, so that a moved URL whose target was
@@ -200,6 +211,9 @@ class NewsSpider(Spider):
     def parse_robots(self, response: Response, **_: Any) -> Iterator[Request | FetchRecord]:
         source_id = response.meta["source"]
         scope = self.scopes[source_id]
+        if response.status == 200:
+            body = response.body.decode("utf-8", errors="replace")
+            self.robots[urlsplit(response.url).netloc] = Protego.parse(body)
         listed = robots_sitemaps(response.body, response.url) if response.status == 200 else []
         # On a shared host robots.txt lists every section's sitemaps: prefer ours.
         chosen = [u for u in listed if scope.contains(u)] or listed
@@ -277,6 +291,10 @@ class NewsSpider(Spider):
             return None
         hint = url_kind_hint(url)
         if hint in (PageKind.OTHER, PageKind.EMPTY):
+            return None
+        robots = self.robots.get(urlsplit(url).netloc)
+        if robots is not None and not robots.can_fetch(url, self.user_agent):
+            self.crawler.stats.inc_value(_stat(source_id, "skipped"))
             return None
         known = None if self.policy.recrawl else self._known(url)
         if known is not None and known.kind != PageKind.LISTING.value:

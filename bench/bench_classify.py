@@ -31,7 +31,7 @@ SETS = {
 }
 
 
-def _trafilatura_extracted(html: str, url: str) -> Extracted:
+def trafilatura_extracted(html: str, url: str) -> Extracted:
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
@@ -62,7 +62,7 @@ def build_extracted(html: str, url: str, extractor: str) -> Extracted:
             extracted = extract_page(html, url)
             if not extracted.kind_reason.startswith(("extraction error", "unparseable")):
                 return extracted
-    return _trafilatura_extracted(html, url)
+    return trafilatura_extracted(html, url)
 
 
 def _pages(root: Path) -> list[tuple[str, str, str]]:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.bench_classify import trafilatura_extracted
 from pipelines.classify import classify_page, explain_page
 from pipelines.models import Extracted, PageKind
 from pipelines.urlkind import url_kind_hint
@@ -70,34 +71,15 @@ URL_BLIND = (
 )
 
 
-def _trafilatura_extracted(html: str, url: str) -> Extracted:
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
-    if doc is None:
-        return Extracted(kind=PageKind.EMPTY)
-    data = doc if isinstance(doc, dict) else doc.as_dict()
-    text = data.get("text") or ""
-    return Extracted(
-        kind=PageKind.ARTICLE,
-        title=data.get("title") or "",
-        authors=[a.strip() for a in (data.get("author") or "").split(";") if a.strip()],
-        published_at=data.get("date") or "",
-        published_method="meta" if data.get("date") else "",
-        body="\n\n".join(line for line in text.splitlines() if line.strip()),
-        canonical_url=data.get("url") or "",
-    )
-
-
 def build_extracted(html: str, url: str) -> Extracted:
     """Fields as the project's extractor finds them; trafilatura while that is unavailable."""
     try:
         from pipelines.extract import extract_page
     except ImportError:
-        return _trafilatura_extracted(html, url)
+        return trafilatura_extracted(html, url)
     extracted = extract_page(html, url)
     if extracted.kind_reason.startswith(("extraction error", "unparseable")):
-        return _trafilatura_extracted(html, url)
+        return trafilatura_extracted(html, url)
     return extracted
 
 

@@ -70,7 +70,7 @@ class StoryConfig:
     min_words: int = 25  # shorter bodies get a story of their own and match nothing
     same_article_jaccard: float = 0.9  # same outlet, other URL, at least this: same article
     max_candidates: int = 500  # verify at most this many LSH candidates per article
-    compact_every: int = 50_000  # band-table inserts kept in a dict before merging into arrays
+    compact_every: int = 5_000  # band-table inserts kept in a dict before merging into arrays
 
     def __post_init__(self) -> None:
         if self.bands * self.rows > self.num_perm:

@@ -23,7 +23,7 @@ from crawler.dupefilter import request_key
 from pipelines.clock import now_iso
 from pipelines.messages import Message, encode
 from pipelines.models import ExtractedPage, FetchRecord
-from pipelines.runs import FETCH_COUNTS
+from pipelines.runs import FETCH_COUNTS, stat_key
 from pipelines.sources import load_sources, select
 
 if TYPE_CHECKING:
@@ -138,8 +138,7 @@ class RedisItemStage:
     def close_spider(self) -> None:
         counts = {
             source: {
-                name: int(self.stats.get_value(f"broadsheet/source/{source}/{name}", 0))
-                for name in FETCH_COUNTS
+                name: int(self.stats.get_value(stat_key(source, name), 0)) for name in FETCH_COUNTS
             }
             for source in self.source_ids
         }

@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from twisted.internet.base import ReactorBase
     from twisted.internet.defer import Deferred
 
+from pipelines.runs import stat_key
+
 logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -363,7 +365,7 @@ class SSRFGuardMiddleware:
         if self.stats is not None:
             self.stats.inc_value("broadsheet/ssrf/refused")
             if source:
-                self.stats.inc_value(f"broadsheet/source/{source}/refused_address")
+                self.stats.inc_value(stat_key(source, "refused_address"))
         raise RefusedAddress(request.url, refusal.address, refusal.reason)
 
 

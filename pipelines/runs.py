@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+
+def stat_key(source_id: str, name: str) -> str:
+    """The Scrapy stats key of one per-source counter."""
+    return f"broadsheet/source/{source_id}/{name}"
+
+
 # Per-source counters of a run (Scrapy stats ``broadsheet/source/<id>/<name>``).
 RUN_COUNTS = (
     "pages_fetched", "new", "updated", "touched", "unchanged", "duplicate", "dropped",

@@ -22,6 +22,7 @@ from .clock import now_iso
 from .extract import EXTRACTOR_VERSION
 from .models import Extracted, ExtractedPage, FetchedPage, FetchRecord, PageKind, SourcesConfig
 from .runs import RUN_COUNTS, judge_run
+from .runs import stat_key as _stat
 from .sources import load_sources, select
 from .store import ArchiveWriter, Outcome, StoreResult
 from .stories import StoryConfig
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-
-def _stat(source_id: str, name: str) -> str:
-    return f"broadsheet/source/{source_id}/{name}"
 
 
 def _config(crawler: Crawler) -> SourcesConfig:

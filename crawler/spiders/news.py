@@ -38,6 +38,7 @@ from pipelines.frontier import (
     retry_due,
 )
 from pipelines.models import FetchedPage, FetchRecord, PageKind, SourcesConfig
+from pipelines.runs import stat_key as _stat
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
 from pipelines.urlkind import url_kind_hint
@@ -59,10 +60,6 @@ REDIRECTS = (301, 302, 303, 307, 308)
 DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
 # Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
 PRIORITY = {"robots": 30, "feed": 25, "sitemap": 20, "entry": 10, "page": 0, "listing": -10}
-
-
-def _stat(source_id: str, name: str) -> str:
-    return f"broadsheet/source/{source_id}/{name}"
 
 
 def redirect_chain(response: Response) -> tuple[str, ...]:

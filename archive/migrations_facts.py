@@ -14,6 +14,7 @@ import sqlite_utils
 
 from pipelines.facts import EXTRACTOR_VERSION, Fact
 from pipelines.gazetteer import CountryMention, OrgMention
+from pipelines.sqlrows import insert_rows
 
 FACT_COLUMNS: dict[str, type] = {
     "id": int,
@@ -125,6 +126,6 @@ def store_facts(
         db.execute("DELETE FROM facts WHERE article_id = ?", [article_id])
         db.execute("DELETE FROM article_entities WHERE article_id = ?", [article_id])
         if fact_rows:
-            db["facts"].insert_all(fact_rows, columns=FACT_COLUMNS)
+            insert_rows(db, "facts", fact_rows)
         if entity_list:
-            db["article_entities"].insert_all(entity_list)
+            insert_rows(db, "article_entities", entity_list)

@@ -51,10 +51,7 @@ def distributed_settings(redis_url: str, run_name: str) -> dict[str, Any]:
         # Persist: the first worker to finish must not wipe the frontier the others still use.
         "SCHEDULER_PERSIST": True,
         "DUPEFILTER_CLASS": "crawler.distributed.RedisIdentityDupeFilter",
-        "ITEM_PIPELINES": {
-            "pipelines.stages.ExtractStage": 100,
-            "crawler.distributed.RedisItemStage": 800,
-        },
+        "ITEM_PIPELINES": {"crawler.distributed.RedisItemStage": 800},
         "EXTENSIONS": {"crawler.distributed.IdleGrace": 500},
         "BROADSHEET_REDIS_RUN": run_name,
         **run_keys(run_name),

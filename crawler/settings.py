@@ -38,15 +38,23 @@ DUPEFILTER_CLASS = "crawler.dupefilter.IdentityDupeFilter"
 # redirects and retried errors included, and HTTP-cache hits (900) are not archived twice.
 # 45: the SSRF guard sees every request (redirect hops included) before robots.txt (100) and
 # anything else; the resolver refuses private addresses a hostname resolves to.
+# 100: robots.txt, in Scrapy's place; crawler.robots.RobotsTxtGate is Scrapy's middleware with
+# every request that waits for a host's robots.txt checked (Scrapy's lets some through unchecked).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.ssrf.SSRFGuardMiddleware": 45,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtGate": 100,
     "crawler.warc.WarcCaptureMiddleware": 950,
 }
 TWISTED_DNS_RESOLVER = "crawler.ssrf.GuardedResolver"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# Scrapy starts this many asyncio tasks for the output of every response; ours is one item
+# and a few requests, and 100 tasks per page cost the reactor more than the page itself.
+CONCURRENT_ITEMS = 4
 
+# Extraction happens in the spider's worker processes (pipelines/workers.py), which also read
+# each page's links; the item pipeline only stores.
 ITEM_PIPELINES = {
-    "pipelines.stages.ExtractStage": 100,
     "pipelines.stages.StoreStage": 800,
 }
 
@@ -56,6 +64,8 @@ BROADSHEET_SOURCE_IDS: list[str] = []
 BROADSHEET_DB = "data/broadsheet.db"
 # Extraction runs in this many worker processes (0 = in the crawler process, for debugging).
 BROADSHEET_EXTRACT_WORKERS = 2
+# Archive writes per transaction at most (the writer process batches what is queued).
+BROADSHEET_WRITE_BATCH = 64
 # Crawling loopback, private, link-local or metadata addresses is refused unless the sources
 # file says `allow_private_networks = true` (crawler.run copies it here).
 BROADSHEET_ALLOW_PRIVATE_NETWORKS = False

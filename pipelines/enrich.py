@@ -20,6 +20,7 @@ from .facts import CALENDAR_FY, INDIA_FY, PAKISTAN_FY, Fact, FiscalYear, extract
 from .gazetteer import CountryMention, OrgMention, countries_in, organisations_in
 from .models import Extracted, Source
 from .relevance import Decision, Lexicon, Relevance, decide, load_lexicons, score
+from .sqlrows import update_row
 from .stories import Signature, StoryConfig, minhash_template, signature_of
 
 # Fiscal-year convention and the currency a bare "Rs" means, by the source's country.
@@ -68,8 +69,10 @@ def store_derived(db: sqlite_utils.Database, article_id: str, derived: Derived) 
     store_facts(db, article_id, derived.facts, derived.entities)
     relevance = derived.relevance
     with db.atomic():
-        db["articles"].update(
-            article_id,
+        update_row(
+            db,
+            "articles",
+            ("id", article_id),
             {
                 "relevance_score": relevance.score,
                 "relevance_label": relevance.label,

@@ -27,6 +27,7 @@ from pipelines.extraction.fields import (
     find_top_image,
 )
 from pipelines.extraction.language import find_language
+from pipelines.extraction.links import RawLinks, read_links
 from pipelines.extraction.page import collect_page_info, drop_inert
 from pipelines.extraction.parse import parse_document
 from pipelines.extraction.robots import find_robots_directives
@@ -39,9 +40,12 @@ from pipelines.extraction.source import (
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.2.1"
 
 LOGGER = logging.getLogger(__name__)
+
+
+NO_LINKS = RawLinks((), (), 0)
 
 
 def extract_page(
@@ -52,17 +56,40 @@ def extract_page(
     hints: dict[str, str] | None = None,
 ) -> Extracted:
     """Parse ``html`` once and fill every field of ``Extracted`` from that tree."""
+    return analyse_html(html, url, encoding=encoding, hints=hints)[0]
+
+
+def analyse_html(
+    html: bytes | str,
+    url: str,
+    *,
+    encoding: str | None = None,
+    hints: dict[str, str] | None = None,
+    link_limit: int = 0,
+    kind_hint: PageKind | None = None,
+) -> tuple[Extracted, RawLinks]:
+    """One parse: the page's links (up to ``link_limit`` anchors) and its fields.
+
+    With ``kind_hint`` (the URL alone says what the page is) the fields are not extracted.
+    Never raises: unparseable input comes back as ``PageKind.EMPTY`` with a reason.
+    """
     try:
         tree, text = parse_document(html, encoding)
     except Exception as err:  # noqa: BLE001 - arbitrary bytes must not stop a crawl
-        return Extracted(kind=PageKind.EMPTY, kind_reason=f"unparseable: {type(err).__name__}")
+        reason = f"unparseable: {type(err).__name__}"
+        return Extracted(kind=PageKind.EMPTY, kind_reason=reason), NO_LINKS
     if tree is None:
-        return Extracted(kind=PageKind.EMPTY, kind_reason="no HTML content")
+        return Extracted(kind=PageKind.EMPTY, kind_reason="no HTML content"), NO_LINKS
+    # Links first: the body extractor prunes the tree in place.
+    links = read_links(tree, url, link_limit)
+    if kind_hint is not None:
+        return Extracted(kind=kind_hint, kind_reason="url pattern"), links
     try:
-        return _extract_fields(tree, text, url, hints or {})
+        return _extract_fields(tree, text, url, hints or {}), links
     except Exception as err:
         LOGGER.exception("extraction failed for %s", url)
-        return Extracted(kind=PageKind.EMPTY, kind_reason=f"extraction error: {type(err).__name__}")
+        reason = f"extraction error: {type(err).__name__}"
+        return Extracted(kind=PageKind.EMPTY, kind_reason=reason), links
 
 
 def _reparse(text: str) -> Callable[[], HtmlElement | None]:

@@ -16,16 +16,18 @@ ENV = "BROADSHEET_CRASH_AT"
 
 
 class CrashPoints:
-    def __init__(self, spec: str = "") -> None:
+    def __init__(self, spec: str = "", also_kill: tuple[int, ...] = ()) -> None:
         self.targets: dict[str, int] = {}
+        # Processes that die with this one (the crawl, when the point is in its writer process).
+        self.also_kill = also_kill
         for part in filter(None, (p.strip() for p in spec.split(","))):
             point, _, count = part.partition(":")
             self.targets[point] = int(count or 1)
         self.passages: Counter[str] = Counter()
 
     @classmethod
-    def from_env(cls) -> CrashPoints:
-        return cls(os.environ.get(ENV, ""))
+    def from_env(cls, also_kill: tuple[int, ...] = ()) -> CrashPoints:
+        return cls(os.environ.get(ENV, ""), also_kill)
 
     def due(self, point: str) -> bool:
         """Count a passage; True when this one is the passage to die at."""
@@ -36,8 +38,10 @@ class CrashPoints:
 
     def maybe_crash(self, point: str) -> None:
         if self.due(point):
-            crash()
+            crash(self.also_kill)
 
 
-def crash() -> None:
+def crash(also_kill: tuple[int, ...] = ()) -> None:
+    for pid in also_kill:
+        os.kill(pid, signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)

@@ -1,8 +1,9 @@
 """Typed contracts between the stages of the pipeline.
 
-Flow: the spider yields a ``FetchedPage`` for every HTML response it keeps; the extract stage
-turns it into an ``ExtractedPage`` (one parse, every field); the dedup stage attaches identity
-keys; the store stage upserts an ``Article`` row. None of these types import Scrapy.
+Flow: the spider sends a ``FetchedPage`` for every HTML response it keeps to an extraction
+worker, which returns a ``PageAnalysis`` (one parse: every field, the derived data and the
+links); the spider follows the links and yields an ``ExtractedPage``, which the store stage
+turns into an article row (``ArticleRecord``). None of these types import Scrapy.
 """
 
 from __future__ import annotations
@@ -132,6 +133,25 @@ class ExtractedPage:
     extracted: Extracted
     # pipelines.enrich.Derived (facts, relevance, signature) when a worker computed it.
     derived: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class FoundLink:
+    """A link of a fetched page, prepared in the extraction worker for the spider."""
+
+    url: str  # canonical
+    key: bytes  # digest of the URL's identity key: what the spider de-duplicates on
+    listing: bool  # the URL alone says it is a listing (section, tag, page 2...)
+
+
+@dataclass(slots=True)
+class PageAnalysis:
+    """Everything the extraction worker returns for one page: fields, derived data, links."""
+
+    extracted: Extracted
+    derived: Any = None  # pipelines.enrich.Derived for articles
+    links: tuple[FoundLink, ...] = ()  # in page order, unique, not-page URLs left out
+    alternates: tuple[tuple[str, str, str], ...] = ()  # (rel, type, href) of <link> elements
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from .dedup import bodies_agree, build_record, fallback_record, identity_key
 from .enrich import Derived, derive, store_derived
 from .faults import CrashPoints
 from .models import ArticleRecord, Extracted, FetchedPage, FetchRecord, PageKind, Source
+from .sqlrows import insert_row, update_row
 from .stories import Signature, StoryAction, StoryConfig, StoryIndex
 from .templates import TemplateModel
 from .urls import canonicalize
@@ -182,8 +183,8 @@ class ArchiveWriter:
     def _write_comments(self, article_id: str, comments: list[str]) -> None:
         self.db.execute("delete from comments where article_id = ?", [article_id])
         for position, text in enumerate(comments):
-            self.db["comments"].insert(
-                {"article_id": article_id, "position": position, "text": text}
+            insert_row(
+                self.db, "comments", {"article_id": article_id, "position": position, "text": text}
             )
 
     def store_article(
@@ -216,7 +217,7 @@ class ArchiveWriter:
                 other = self._same_body(record, same_source=False)
                 row["duplicate_of"] = other["id"] if other else None
                 row["first_seen_at"] = record.fetched_at
-                self.db["articles"].insert(row)
+                insert_row(self.db, "articles", row)
                 self.crash_points.maybe_crash("store")  # tests: die mid-transaction
                 self._link_urls(record.id, record, "fetched")
                 self._write_comments(record.id, record.extracted.comments)
@@ -244,7 +245,7 @@ class ArchiveWriter:
             # The previous state is kept in article_versions when the change is a real revision
             # (not a touch: whitespace, punctuation, counters); the row always shows the latest.
             change = record_version(self.db, record.id, existing, row, record.fetched_at)
-            self.db["articles"].update(record.id, row)
+            update_row(self.db, "articles", ("id", record.id), row)
             self._write_comments(record.id, record.extracted.comments)
             self.stories.assign(record, signature)
             return StoreResult(

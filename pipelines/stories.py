@@ -32,6 +32,7 @@ from datasketch.storage import OrderedStorage, UnorderedStorage
 
 from .models import ArticleRecord
 from .shingles import overlap, salient_hashes, shingle_hashes, words
+from .sqlrows import upsert_row
 from .urls import canonicalize, registrable_host
 
 SCHEME = "affine32"  # datasketch >= 2.0: 32-bit bijective permutations, 4 bytes per value
@@ -756,7 +757,9 @@ class StoryIndex:
         ).fetchone()
         if title is None:
             title = existing[1] if existing else article.title
-        self.db["stories"].upsert(
+        upsert_row(
+            self.db,
+            "stories",
             {
                 "id": story_id,
                 "first_seen_at": existing[0] if existing else (first_seen[3] or now),
@@ -767,7 +770,7 @@ class StoryIndex:
                 "title": title,
                 "updated_at": now,
             },
-            pk="id",
+            "id",
         )
 
     # ------------------------------------------------------------------ backfill

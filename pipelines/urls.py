@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -55,6 +56,9 @@ def _split(url: str):
         return None
 
 
+# Pure functions memoised: the writer and the workers meet the same URLs many times per page
+# (navigation links, every URL of an article), and w3lib's canonical form is not cheap.
+@lru_cache(maxsize=32_768)
 def canonicalize(url: str) -> str:
     """A fetchable URL without fragment or tracking parameters, with a stable query order.
 
@@ -83,6 +87,7 @@ def canonicalize(url: str) -> str:
         return rebuilt
 
 
+@lru_cache(maxsize=32_768)
 def identity_key(url: str) -> str:
     """The string all variants of one article share (scheme-less, host-folded, variant-free)."""
     canonical = canonicalize(url)

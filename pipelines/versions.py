@@ -23,6 +23,7 @@ from typing import Literal
 import sqlite_utils
 
 from .dedup import content_hash, normalise_for_hash
+from .sqlrows import insert_row
 
 FIELDS = ("title", "body", "published_at", "updated_at", "authors")
 TOUCH_MAX_CHARS = 10  # characters of normalised text a "touch" may change, per field
@@ -193,7 +194,9 @@ def record_version(
         ).fetchone()[0]
         diff = diff_versions(old_row, new_row)
         authors = old_row.get("authors")
-        db["article_versions"].insert(
+        insert_row(
+            db,
+            "article_versions",
             {
                 "article_id": article_id,
                 "version": latest + 1,
@@ -209,6 +212,6 @@ def record_version(
                 or content_hash(_text(old_row.get("body"))),
                 "state_hash": old_state,
                 "next_state_hash": new_state,
-            }
+            },
         )
     return kind

@@ -1,23 +1,21 @@
-"""The extraction worker pool, shared by crawls and offline reprocessing.
+"""What the extraction workers run: one parse per page for its fields, derived data and links.
 
-Workers are spawned (not forked: nothing of the reactor's threads or sockets leaks into them) and
-each watches the process that started it: if that process is killed, the workers exit within a
-second instead of lingering as orphans that hold the log pipes open.
+The crawl calls ``PageAnalyser.analyse`` in worker processes (``analysis_service``); offline
+reprocessing and the benchmarks call the same functions in-process.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
+import hashlib
 
 from .enrich import Derived, derive
-from .extract import extract_page
-from .models import Extracted, FetchedPage, PageKind, Source
+from .extract import analyse_html, extract_page
+from .models import Extracted, FetchedPage, FoundLink, PageAnalysis, PageKind, Source
+from .processes import ProcessService
+from .urlkind import url_kind_hint
+from .urls import canonicalize, identity_key
 
-WATCH_INTERVAL = 1.0
+NOT_PAGES = (PageKind.OTHER, PageKind.EMPTY)
 
 
 def extract_fetched(page: FetchedPage) -> Extracted:
@@ -33,22 +31,63 @@ def process_fetched(page: FetchedPage, source: Source) -> tuple[Extracted, Deriv
     return extracted, derive(extracted, source)
 
 
-def _watch(parent_pid: int) -> None:
-    # Re-parenting, not kill(pid, 0): a killed parent stays a zombie until its own parent reaps
-    # it, and that parent may be waiting for our end of the log pipe to close.
-    while os.getppid() == parent_pid:
-        time.sleep(WATCH_INTERVAL)
-    os._exit(0)  # the parent is gone: nothing will ever read our results
+def link_key(url: str) -> bytes:
+    """12 bytes of the identity key: equal for the variants of one page (utm, print, AMP)."""
+    return hashlib.blake2b(identity_key(url).encode("utf-8"), digest_size=12).digest()
 
 
-def _start_watchdog(parent_pid: int) -> None:
-    threading.Thread(target=_watch, args=(parent_pid,), daemon=True, name="parent-watch").start()
+def found_link(anchor: str) -> FoundLink | None:
+    """The canonical link, or None when the URL says it is no page (PDF, login, feed)."""
+    url = canonicalize(anchor)
+    hint = url_kind_hint(url)
+    if hint in NOT_PAGES:
+        return None
+    return FoundLink(url, link_key(url), hint is PageKind.LISTING)
 
 
-def extraction_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_watchdog,
-        initargs=(os.getpid(),),
-    )
+class PageAnalyser:
+    """The object each extraction worker holds.
+
+    Its only state is a cache of prepared links: navigation, section and related-story links
+    recur on every page of a site, and preparing a URL (canonical form, identity, kind) costs
+    more than looking it up.
+    """
+
+    LINK_CACHE_SIZE = 50_000
+
+    def __init__(self) -> None:
+        self.link_cache: dict[str, FoundLink | None] = {}
+
+    def found_links(self, anchors: tuple[str, ...]) -> tuple[FoundLink, ...]:
+        """Prepared links in page order, one per identity, leaving out what is no page."""
+        cache = self.link_cache
+        found: list[FoundLink] = []
+        keys: set[bytes] = set()
+        for anchor in anchors:
+            if anchor in cache:
+                link = cache[anchor]
+            else:
+                if len(cache) >= self.LINK_CACHE_SIZE:
+                    cache.clear()  # bounded: a crawl of millions of URLs must not grow it
+                link = cache[anchor] = found_link(anchor)
+            if link is not None and link.key not in keys:
+                keys.add(link.key)
+                found.append(link)
+        return tuple(found)
+
+    def analyse(self, page: FetchedPage, source: Source, link_limit: int) -> PageAnalysis:
+        hint = url_kind_hint(page.url)  # a URL that says "list" or "about" is not extracted
+        extracted, raw = analyse_html(
+            page.body,
+            page.url,
+            encoding=page.encoding,
+            hints=page.hints,
+            link_limit=link_limit,
+            kind_hint=hint,
+        )
+        derived = derive(extracted, source) if extracted.kind is PageKind.ARTICLE else None
+        return PageAnalysis(extracted, derived, self.found_links(raw.anchors), raw.alternates)
+
+
+def analysis_service(workers: int) -> ProcessService:
+    return ProcessService(PageAnalyser, processes=workers, name="extraction")

@@ -501,10 +501,16 @@ def test_store_facts_rolls_back_on_failure(db, monkeypatch):
     found, entities = _extract(db)
     store_facts(db, "a1", found, entities)
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
+    from archive import migrations_facts
 
-    monkeypatch.setattr(type(db["article_entities"]), "insert_all", broken)
+    insert_rows = migrations_facts.insert_rows
+
+    def broken(db, table, rows, conflict=""):
+        if table == "article_entities":  # the second write of the replacement fails
+            raise RuntimeError("disk full")
+        insert_rows(db, table, rows, conflict)
+
+    monkeypatch.setattr(migrations_facts, "insert_rows", broken)
     with pytest.raises(RuntimeError):
         store_facts(db, "a1", found[:1], entities)
     assert db["facts"].count == 3  # the old rows survive the failed replacement

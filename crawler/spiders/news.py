@@ -12,6 +12,7 @@ reveals nothing new is not followed further.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from protego import Protego
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.python.failure import Failure
 
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
@@ -37,15 +37,25 @@ from pipelines.frontier import (
     recheck_due,
     retry_due,
 )
-from pipelines.models import FetchedPage, FetchRecord, PageKind, SourcesConfig
+from pipelines.models import (
+    ExtractedPage,
+    FetchedPage,
+    FetchRecord,
+    FoundLink,
+    PageAnalysis,
+    PageKind,
+    SourcesConfig,
+)
+from pipelines.processes import InlineService, ProcessService
 from pipelines.runs import stat_key as _stat
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
 from pipelines.urlkind import url_kind_hint
 from pipelines.urls import canonicalize
+from pipelines.workers import PageAnalyser, analysis_service, link_key
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Iterable, Iterator
 
     from scrapy.crawler import Crawler
 
@@ -79,25 +89,28 @@ class NewsSpider(Spider):
     name = "news"
 
     def __init__(
-        self, config: SourcesConfig, policy: CrawlPolicy, memory: CrawlMemory | None, **kwargs: Any
+        self,
+        config: SourcesConfig,
+        policy: CrawlPolicy,
+        memory: CrawlMemory | None,
+        analyser: ProcessService | InlineService | None = None,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.config = config
         self.policy = policy
         self.memory = memory
+        # Extraction workers: each page is parsed once there, for its fields and its links.
+        self.analyser = analyser or InlineService(PageAnalyser)
+        # Identity keys of the pages requested this run. Checked before a Request is even
+        # built (most links of a page were seen before); bounded by the request budget.
+        self.requested: set[bytes] = set()
         self.scopes: dict[str, SourceScope] = scopes_for(config.sources)
         self.scheduled: Counter[str] = Counter()
         # robots.txt as this process read it, per host: a second check before a link is even
         # requested (Scrapy's middleware remains the gate for every request).
         self.robots: dict[str, Protego] = {}
         self.worker = uuid.uuid4().hex[:12]
-        # Only the first links of a page are considered: a page with 100,000 links would
-        # otherwise hold the reactor for seconds while all of them are parsed.
-        self.link_extractor = LinkExtractor(
-            deny_extensions=[*IGNORED_EXTENSIONS, "xml", "rss", "atom", "json"],
-            unique=True,
-            restrict_xpaths=f"(//a[@href] | //area[@href])[position() <= {4 * policy.max_links}]",
-        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -114,7 +127,9 @@ class NewsSpider(Spider):
         memory = (
             CrawlMemory(settings.get("BROADSHEET_DB")) if settings.get("BROADSHEET_DB") else None
         )
-        spider = cls(config, policy, memory, *args, **kwargs)
+        workers = settings.getint("BROADSHEET_EXTRACT_WORKERS")
+        analyser = analysis_service(workers) if workers > 0 else None
+        spider = cls(config, policy, memory, analyser, *args, **kwargs)
         spider._set_crawler(crawler)
         return spider
 
@@ -125,6 +140,7 @@ class NewsSpider(Spider):
     def closed(self, reason: str) -> None:
         if self.memory is not None:
             self.memory.close()
+        self.analyser.close()
 
     def _known(self, url: str) -> Known | None:
         return None if self.memory is None else self.memory.lookup(url)
@@ -280,13 +296,27 @@ class NewsSpider(Spider):
         return when is not None and when < self.policy.since
 
     def _page_request(
-        self, url: str, source_id: str, scope: SourceScope, via: str, hints: dict[str, str]
+        self,
+        url: str,
+        source_id: str,
+        scope: SourceScope,
+        via: str,
+        hints: dict[str, str],
+        *,
+        link: FoundLink | None = None,
+        redirect: bool = False,
     ) -> Request | None:
-        url = canonicalize(url)
+        if link is None:
+            url = canonicalize(url)
+            key, hint = link_key(url), url_kind_hint(url)
+        else:  # the worker canonicalised it and left out what is no page
+            url, key = link.url, link.key
+            hint = PageKind.LISTING if link.listing else None
+        if key in self.requested and not redirect:
+            return None  # requested already in this run (the dupefilter would drop it)
         if not scope.contains(url):
             self.crawler.stats.inc_value(_stat(source_id, "out_of_scope"))
             return None
-        hint = url_kind_hint(url)
         if hint in (PageKind.OTHER, PageKind.EMPTY):
             return None
         robots = self.robots.get(urlsplit(url).netloc)
@@ -308,27 +338,31 @@ class NewsSpider(Spider):
         listing = hint is PageKind.LISTING or (known is not None and known.kind == "listing")
         role = "listing" if listing else ("entry" if via in ("feed", "sitemap") else "page")
         hints = {k: v for k, v in hints.items() if v}
-        return self._request(
+        request = self._request(
             url, source_id, role, self.parse_page, via=via, hints=hints, known=known
         )
+        if request is not None:
+            self.requested.add(key)
+        return request
 
-    def parse_page(
+    async def parse_page(
         self, response: Response, **_: Any
-    ) -> Iterator[Request | FetchedPage | FetchRecord]:
+    ) -> AsyncIterator[Request | ExtractedPage | FetchRecord]:
         source_id = response.meta["source"]
         self.crawler.stats.inc_value(_stat(source_id, "pages_fetched"))
         if self._not_modified(response):
             yield self._record(response, response.meta.get("known_kind") or "listing")
             return
         if response.status in REDIRECTS:
-            yield from self._redirect(response, source_id)
+            for output in self._redirect(response, source_id):
+                yield output
             return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or not any(t in content_type for t in HTML_TYPES):
             self.logger.info("skipped non-HTML %s (%s)", response.url, content_type or "no type")
             self.crawler.stats.inc_value(_stat(source_id, "not_html"))
             return
-        yield FetchedPage(
+        page = FetchedPage(
             url=response.url,
             source_id=source_id,
             body=response.body,
@@ -347,7 +381,25 @@ class NewsSpider(Spider):
             hints=dict(response.meta.get("hints", {})),
             warc=warc.row() if warc else None,
         )
-        yield from self._follow(response, source_id)
+        # Links of a page at the depth limit would be dropped by DepthMiddleware: not read.
+        depth_limit = self.settings.getint("DEPTH_LIMIT")
+        at_limit = depth_limit and response.meta.get("depth", 0) >= depth_limit
+        link_limit = 0 if at_limit else 4 * self.policy.max_links
+        source = self.config.get(source_id)
+        try:
+            analysis: PageAnalysis = await asyncio.wrap_future(
+                self.analyser.call("analyse", page, source, link_limit)
+            )
+        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the crawl
+            self.logger.error("extraction failed for %s: %s", response.url, exc)
+            self.crawler.stats.inc_value(_stat(source_id, "errors"))
+            self.crawler.stats.inc_value(_stat(source_id, "extract_errors"))
+            return
+        # The raw body is archived in the WARC and no longer needed: do not carry it further.
+        page.body = b""
+        yield ExtractedPage(page, analysis.extracted, analysis.derived)
+        for request in self._follow(response, source_id, analysis):
+            yield request
 
     def _redirect(self, response: Response, source_id: str) -> Iterator[Request | FetchRecord]:
         location = response.headers.get(b"Location")
@@ -371,38 +423,30 @@ class NewsSpider(Spider):
             return
         request = self._page_request(
             target, source_id, self.scopes[source_id], response.meta.get("via", "link"),
-            dict(response.meta.get("hints", {})),
+            dict(response.meta.get("hints", {})), redirect=True,
         )  # fmt: skip
         if request is not None:
             request.meta[HOPS] = hops
             yield request
 
-    def _follow(self, response: TextResponse, source_id: str) -> Iterator[Request]:
+    def _follow(
+        self, response: TextResponse, source_id: str, analysis: PageAnalysis
+    ) -> Iterator[Request]:
         scope = self.scopes[source_id]
         if response.meta.get("depth", 0) <= 1:
-            triples = [
-                (
-                    link.attrib.get("rel", ""),
-                    link.attrib.get("type", ""),
-                    link.attrib.get("href", ""),
-                )
-                for link in response.xpath("//link[@rel][@href]")
-            ]
-            for url in feed_links(triples, response.url):
+            for url in feed_links(list(analysis.alternates), response.url):
                 if scope.contains(url):
                     request = self._request(url, source_id, "feed", self.parse_feed)
                     if request is not None:
                         yield request
-        links = self.link_extractor.extract_links(response)
-        if len(links) > self.policy.max_links:
+        links: Iterable[FoundLink] = analysis.links
+        if len(analysis.links) > self.policy.max_links:
             self.crawler.stats.inc_value(_stat(source_id, "links_truncated"))
-            links = links[: self.policy.max_links]
+            links = analysis.links[: self.policy.max_links]
         articles: list[Request] = []
         listings: list[Request] = []
         for link in links:
-            if link.nofollow:
-                continue
-            request = self._page_request(link.url, source_id, scope, "link", {})
+            request = self._page_request(link.url, source_id, scope, "link", {}, link=link)
             if request is not None:
                 (listings if request.meta["role"] == "listing" else articles).append(request)
         yield from articles

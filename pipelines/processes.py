@@ -1,0 +1,210 @@
+"""Objects that live in spawned processes, called through queues and answered with futures.
+
+Two services use it: the extraction workers and the archive writer. Why not
+``ProcessPoolExecutor``: its ``submit`` writes to a wake-up pipe that its manager thread drains,
+and on a busy crawl the reactor thread spent about a sixth of its time blocked in that write,
+waiting for the GIL held by other threads. ``multiprocessing.Queue.put`` only appends to a
+buffer that a feeder thread sends, so a call costs the reactor almost nothing.
+
+Each process builds its object with ``factory()`` and answers ``(call_id, method, args)`` calls:
+one by one, or, if the object has ``handle_batch``, in batches of whatever is queued (the writer
+commits a batch in one transaction). Processes are spawned (nothing of the reactor's threads or
+sockets leaks into them) and exit within a second when the process that started them dies.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+Call = tuple[int, str, tuple[Any, ...]]
+Reply = tuple[int, bool, Any]  # (call id, succeeded, result or traceback text)
+
+# How often a child checks that its parent lives, and the reader that its children do.
+WATCH_SECONDS = 1.0
+POLL_SECONDS = 0.5
+
+
+class ServiceError(RuntimeError):
+    """A call raised in the service process; the message carries its traceback."""
+
+
+class ServiceDied(RuntimeError):
+    """The service's processes ended before answering."""
+
+
+def answer(target: object, calls: list[Call]) -> list[Reply]:
+    """Run each call on its own; a call that raises answers with its traceback."""
+    replies: list[Reply] = []
+    for call_id, method, args in calls:
+        try:
+            replies.append((call_id, True, getattr(target, method)(*args)))
+        except Exception:
+            logger.exception("%s failed in %s", method, type(target).__name__)
+            replies.append((call_id, False, traceback.format_exc()))
+    return replies
+
+
+def _watch(parent_pid: int) -> None:
+    # Re-parenting, not kill(pid, 0): a killed parent stays a zombie until its own parent reaps
+    # it, and that parent may be waiting for our end of the log pipe to close.
+    while os.getppid() == parent_pid:
+        time.sleep(WATCH_SECONDS)
+    os._exit(0)  # the parent is gone: nothing will ever read our results
+
+
+def start_watchdog(parent_pid: int) -> None:
+    threading.Thread(target=_watch, args=(parent_pid,), daemon=True, name="parent-watch").start()
+
+
+def serve(
+    factory: Callable[[], Any], calls: Any, results: Any, parent_pid: int, batch_size: int
+) -> None:
+    """A service process: answer calls until the sentinel (None) arrives."""
+    start_watchdog(parent_pid)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+    )
+    target = factory()
+    handle = getattr(target, "handle_batch", None) or (lambda batch: answer(target, batch))
+    try:
+        while True:
+            batch = [calls.get()]
+            while batch[-1] is not None and len(batch) < batch_size:
+                try:
+                    batch.append(calls.get_nowait())
+                except queue.Empty:
+                    break
+            work = [call for call in batch if call is not None]
+            if work:
+                for reply in handle(work):
+                    results.put(reply)
+            if batch[-1] is None:
+                return
+    finally:
+        close = getattr(target, "close", None)
+        if close is not None:
+            close()
+        results.put(None)
+
+
+class ProcessService:
+    """``processes`` copies of ``factory()``'s object; ``call`` returns a future."""
+
+    def __init__(
+        self,
+        factory: Callable[[], Any],
+        processes: int = 1,
+        batch_size: int = 1,
+        name: str = "service",
+    ) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.name = name
+        self._calls = context.Queue()
+        self._results = context.Queue()
+        self._processes = [
+            context.Process(
+                target=serve,
+                args=(factory, self._calls, self._results, os.getpid(), batch_size),
+                name=f"{name}-{n}",
+                daemon=True,
+            )
+            for n in range(processes)
+        ]
+        self._pending: dict[int, Future[Any]] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count()
+        self._closed = False
+        for process in self._processes:
+            process.start()
+        self._reader = threading.Thread(target=self._read, name=f"{name}-results", daemon=True)
+        self._reader.start()
+
+    def call(self, method: str, *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._closed:
+                future.set_exception(ServiceDied(f"the {self.name} processes are closed"))
+                return future
+            call_id = next(self._ids)
+            self._pending[call_id] = future
+        self._calls.put((call_id, method, args))
+        return future
+
+    def _read(self) -> None:
+        running = len(self._processes)
+        checked = time.monotonic()
+        while running:
+            try:
+                reply = self._results.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                reply = False
+            if time.monotonic() - checked >= POLL_SECONDS:
+                checked = time.monotonic()
+                # A process that died mid-call never answers it: fail everything pending
+                # rather than leave the caller waiting for good.
+                if any(p.exitcode not in (None, 0) for p in self._processes) or not any(
+                    p.is_alive() for p in self._processes
+                ):
+                    break
+            if reply is False:
+                continue
+            if reply is None:
+                running -= 1
+                continue
+            call_id, ok, value = reply
+            with self._lock:
+                future = self._pending.pop(call_id)
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(ServiceError(value))
+        with self._lock:
+            self._closed = True
+            pending, self._pending = self._pending, {}
+        codes = [process.exitcode for process in self._processes]
+        for future in pending.values():
+            future.set_exception(ServiceDied(f"the {self.name} processes ended (exit {codes})"))
+
+    def close(self, timeout: float | None = None) -> list[int | None]:
+        """Answer what is queued, stop the processes and return their exit codes."""
+        for _ in self._processes:
+            self._calls.put(None)
+        for process in self._processes:
+            process.join(timeout)
+        self._reader.join(timeout)
+        with self._lock:
+            self._closed = True
+        self._calls.close()
+        return [process.exitcode for process in self._processes]
+
+
+class InlineService:
+    """The same interface run in the calling process (``BROADSHEET_EXTRACT_WORKERS = 0``)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self.name = "inline"
+        self._target = factory()
+
+    def call(self, method: str, *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        ((_, ok, value),) = answer(self._target, [(0, method, args)])
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(ServiceError(value))
+        return future
+
+    def close(self, timeout: float | None = None) -> list[int | None]:
+        return []

@@ -1,0 +1,87 @@
+"""The archive writer in a process of its own.
+
+Storing an article (dedup, stories, full-text index, facts) costs a few milliseconds of Python.
+On a thread of the crawl process it competed with the reactor for the GIL, and every hand-over
+made the reactor wait; in its own process it has its own core and the reactor keeps the GIL.
+
+Calls queue up while the writer is busy and run in batches: one transaction per batch, with a
+savepoint per call so that a call that fails loses only itself. Results are sent only after the
+batch has committed, so a call that returned is on disk; a call still queued when the crawl is
+killed was fetched, archived in the WARC and not stored, and the next run fetches it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from dataclasses import dataclass
+from functools import partial
+
+from archive.schema import open_archive
+
+from .faults import CrashPoints
+from .processes import Call, ProcessService, Reply, answer
+from .store import ArchiveWriter, immediate
+from .stories import StoryConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WriterConfig:
+    db_path: str
+    extractor_version: str
+    story_config: StoryConfig | None = None
+    batch_size: int = 64  # calls per transaction at most
+
+
+class BatchingWriter:
+    """An ``ArchiveWriter`` whose queued calls commit together."""
+
+    def __init__(self, config: WriterConfig) -> None:
+        db = open_archive(config.db_path)
+        self.writer = ArchiveWriter(db, config.extractor_version, config.story_config)
+        # A crash point here stands for the machine dying: the crawl goes with its writer.
+        self.writer.crash_points = CrashPoints.from_env(also_kill=(os.getppid(),))
+
+    def handle_batch(self, calls: list[Call]) -> list[Reply]:
+        """One transaction for the batch, a savepoint per call; replies once committed."""
+        db = self.writer.db
+        try:
+            with immediate(db):
+                replies = [_in_savepoint(self.writer, call) for call in calls]
+        except Exception:
+            # The commit itself failed (disk full, I/O error): nothing of the batch is stored.
+            logger.exception("archive writer: a batch of %d calls failed", len(calls))
+            text = traceback.format_exc()
+            return [(call_id, False, text) for call_id, _, _ in calls]
+        return replies
+
+    def close(self) -> None:
+        self.writer.db.close()
+
+
+def _in_savepoint(writer: ArchiveWriter, call: Call) -> Reply:
+    try:
+        with immediate(writer.db):  # nested in the batch: a savepoint
+            (reply,) = answer(writer, [call])
+            if not reply[1]:
+                raise _Failed(reply)
+    except _Failed as failed:
+        return failed.reply
+    return reply
+
+
+class _Failed(Exception):
+    """Carries a failed reply out of its savepoint, so that the savepoint rolls back."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply[2])
+        self.reply = reply
+
+
+def writer_process(config: WriterConfig) -> ProcessService:
+    return ProcessService(
+        partial(BatchingWriter, config), batch_size=config.batch_size, name="archive-writer"
+    )

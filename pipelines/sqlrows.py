@@ -55,4 +55,5 @@ def update_row(
 def upsert_row(db: sqlite_utils.Database, table: str, row: Mapping[str, Any], pk: str) -> None:
     """INSERT, or UPDATE every given column of the row with the same primary key."""
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != pk)
-    insert_rows(db, table, [row], conflict=f'on conflict("{pk}") do update set {updates}')
+    action = f"do update set {updates}" if updates else "do nothing"
+    insert_rows(db, table, [row], conflict=f'on conflict("{pk}") {action}')

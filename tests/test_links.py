@@ -1,0 +1,109 @@
+"""Link reading in the extraction worker: pipelines.extraction.links and pipelines.workers."""
+
+from __future__ import annotations
+
+from html import escape
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipelines.extract import analyse_html
+from pipelines.extraction.links import read_links
+from pipelines.extraction.parse import parse_document
+from pipelines.models import PageKind
+from pipelines.workers import PageAnalyser, link_key
+
+PAGE = b"""<html><head>
+<link rel="alternate" type="application/rss+xml" href="/feed.xml">
+<base href="http://127.0.0.1:9/news/">
+</head><body>
+<a href="story-1">one</a>
+<a href="/story-2#comments">two</a>
+<a href="http://127.0.0.1:9/story-2?utm_source=x">two again</a>
+<a href="/sponsored" rel="sponsored nofollow">ad</a>
+<a href="mailto:desk@example.org">mail</a>
+<a href="javascript:void(0)">js</a>
+<a href="/report.pdf">pdf</a>
+<a href="/tag/economy/">tag</a>
+<a>no href</a>
+<map><area href="/area-link"></map>
+</body></html>"""
+
+
+def tree():
+    return parse_document(PAGE)[0]
+
+
+def test_anchors_are_absolute_followable_and_in_page_order():
+    links = read_links(tree(), "http://127.0.0.1:9/page", limit=100)
+    assert links.anchors == (
+        "http://127.0.0.1:9/news/story-1",
+        "http://127.0.0.1:9/story-2#comments",
+        "http://127.0.0.1:9/story-2?utm_source=x",
+        "http://127.0.0.1:9/report.pdf",
+        "http://127.0.0.1:9/tag/economy/",
+        "http://127.0.0.1:9/area-link",
+    )
+    assert ("alternate", "application/rss+xml", "/feed.xml") in links.alternates
+
+
+def test_the_limit_bounds_the_anchors_examined():
+    links = read_links(tree(), "http://127.0.0.1:9/page", limit=2)
+    assert links.examined == 2
+    assert links.anchors == (
+        "http://127.0.0.1:9/news/story-1",
+        "http://127.0.0.1:9/story-2#comments",
+    )
+    assert read_links(tree(), "http://127.0.0.1:9/page", limit=0).anchors == ()
+
+
+def test_prepared_links_fold_variants_and_drop_what_is_no_page():
+    analyser = PageAnalyser()
+    raw = read_links(tree(), "http://127.0.0.1:9/page", limit=100)
+    found = analyser.found_links(raw.anchors)
+    assert [link.url for link in found] == [
+        "http://127.0.0.1:9/news/story-1",
+        "http://127.0.0.1:9/story-2",
+        "http://127.0.0.1:9/tag/economy/",
+        "http://127.0.0.1:9/area-link",
+    ]
+    assert [link.listing for link in found] == [False, False, True, False]
+    assert found[1].key == link_key("https://127.0.0.1:9/story-2?utm_medium=y")
+    # the second pass is served from the worker's cache and gives the same answer
+    assert analyser.found_links(raw.anchors) == found
+
+
+def test_link_cache_is_bounded():
+    analyser = PageAnalyser()
+    analyser.LINK_CACHE_SIZE = 10
+    analyser.found_links(tuple(f"http://127.0.0.1:9/a/{n}" for n in range(25)))
+    assert len(analyser.link_cache) <= 10
+
+
+def test_links_are_read_before_the_body_extractor_prunes_the_tree():
+    html = PAGE.replace(
+        b"</body>", b"<article><p>" + b"Text of the story. " * 80 + b"</p></article></body>"
+    )
+    extracted, raw = analyse_html(html, "http://127.0.0.1:9/page", link_limit=100)
+    assert "Text of the story." in extracted.body
+    assert len(raw.anchors) == 6
+
+
+def test_a_url_hint_skips_extraction_but_not_links():
+    extracted, raw = analyse_html(
+        PAGE, "http://127.0.0.1:9/tag/x/", link_limit=100, kind_hint=PageKind.LISTING
+    )
+    assert extracted.kind is PageKind.LISTING and extracted.body == ""
+    assert len(raw.anchors) == 6
+
+
+@given(st.lists(st.text(max_size=40), max_size=20))
+def test_any_hrefs_give_unique_http_links(hrefs):
+    anchors = "".join(f'<a href="{escape(href)}">x</a>' for href in hrefs)
+    root = parse_document(f"<html><body>{anchors}</body></html>")[0]
+    if root is None:
+        return
+    links = read_links(root, "http://127.0.0.1:9/", limit=50)
+    assert all(url.startswith(("http://", "https://")) for url in links.anchors)
+    assert len(set(links.anchors)) == len(links.anchors)
+    assert links.examined <= 50

@@ -4,7 +4,9 @@ Both crawl a generated site of N article pages on 127.0.0.1 (bench/synthetic_sit
 by its own process) with politeness off (no delay, no AutoThrottle, 32 concurrent requests) for
 this benchmark only. Broadsheet runs its real spider and pipelines: discovery, extraction in
 its worker pool, dedup, stories, facts and SQLite writes. Bare Scrapy fetches the sitemap's URLs
-and drops the responses. Printed: pages/s of each, the ratio, and CPU use in cores.
+and drops the responses. Printed: pages/s of each, the ratio, CPU use in cores, and the
+resident memory of each process tree (crawl process plus workers and writer) sampled every
+second, at a quarter, half, three quarters and the end of the run: flat means no per-URL growth.
 
     .venv/bin/python bench/bench_crawl.py --pages 10000
 """
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,17 +50,64 @@ def stats_from_log(log: str) -> dict:
     return ast.literal_eval(text)
 
 
-def timed(command: list[str]) -> tuple[str, float, float]:
-    """Run a command; return its stderr, wall seconds and CPU seconds (with its children)."""
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+    total, stack = 0, [pid]
+    while stack:
+        proc = Path("/proc", str(stack.pop()))
+        try:
+            status = (proc / "status").read_text(encoding="ascii")
+            total += next(
+                int(line.split()[1]) * 1024
+                for line in status.splitlines()
+                if line.startswith("VmRSS:")
+            )
+            for task in (proc / "task").iterdir():
+                stack += [int(kid) for kid in (task / "children").read_text().split()]
+        except (OSError, ValueError, StopIteration):
+            continue  # it ended between two reads
+    return total
+
+
+@dataclass
+class Run:
+    log: str
+    wall: float
+    cpu: float
+    rss: list[tuple[float, int]]  # (seconds since start, bytes) every SAMPLE_SECONDS
+
+    def rss_at(self, fraction: float) -> int:
+        """Memory of the process tree at that fraction of the run (nearest sample before)."""
+        moment = self.wall * fraction
+        before = [rss for at, rss in self.rss if at <= moment]
+        return before[-1] if before else 0
+
+    @property
+    def peak_rss(self) -> int:
+        return max((rss for _, rss in self.rss), default=0)
+
+
+SAMPLE_SECONDS = 1.0
+
+
+def timed(command: list[str]) -> Run:
+    """Run a command; its stderr, wall and CPU seconds (with children) and memory samples."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
-    wall = time.perf_counter() - start
+    samples: list[tuple[float, int]] = []
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, stderr=err, stdout=subprocess.DEVNULL, cwd=ROOT)
+        while proc.poll() is None:
+            samples.append((time.perf_counter() - start, tree_rss(proc.pid)))
+            time.sleep(SAMPLE_SECONDS)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        log = err.read()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{command[:4]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return proc.stderr, wall, cpu
+        raise RuntimeError(f"{command[:4]} failed ({proc.returncode}):\n{log[-3000:]}")
+    return Run(log, wall, cpu, samples)
 
 
 def settings(pairs: dict[str, str]) -> list[str]:
@@ -81,8 +131,8 @@ def main() -> None:
         bare_cmd = [sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
                     "-a", f"url={url}"]  # fmt: skip
         bare_cmd += [arg for k, v in FAST.items() for arg in ("-s", f"{k}={v}")]
-        log, bare_wall, bare_cpu = timed(bare_cmd)
-        bare_stats = stats_from_log(log)
+        bare = timed(bare_cmd)
+        bare_stats = stats_from_log(bare.log)
         bare_pages = bare_stats.get("bench/pages", 0)
         bare_elapsed = bare_stats["elapsed_time_seconds"]
 
@@ -96,8 +146,8 @@ def main() -> None:
                     "BROADSHEET_MAX_REQUESTS_PER_SOURCE": str(args.pages * 2)}  # fmt: skip
             cmd = [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
                    "--db", str(Path(tmp) / "bench.db"), *settings(ours)]  # fmt: skip
-            log, our_wall, our_cpu = timed(cmd)
-            our_stats = stats_from_log(log)
+            ours = timed(cmd)
+            our_stats = stats_from_log(ours.log)
             our_pages = our_stats.get("broadsheet/source/bench/new", 0)
             fetched = our_stats.get("broadsheet/source/bench/pages_fetched", 0)
             our_elapsed = our_stats["elapsed_time_seconds"]
@@ -109,11 +159,18 @@ def main() -> None:
     our_rate = our_pages / our_elapsed
     print(f"site: {args.pages} article pages on 127.0.0.1, politeness off, 32 concurrent requests")
     print(f"bare scrapy : {bare_pages} pages in {bare_elapsed:.1f} s = {bare_rate:.0f} pages/s,"
-          f" CPU {bare_cpu / bare_wall:.2f} cores")  # fmt: skip
+          f" CPU {bare.cpu / bare.wall:.2f} cores")  # fmt: skip
     print(f"broadsheet  : {our_pages} articles stored ({fetched} pages fetched) in"
-          f" {our_elapsed:.1f} s = {our_rate:.0f} articles/s, CPU {our_cpu / our_wall:.2f} cores"
+          f" {our_elapsed:.1f} s = {our_rate:.0f} articles/s, CPU {ours.cpu / ours.wall:.2f} cores"
           f" ({args.workers} extraction workers)")  # fmt: skip
     print(f"ratio       : {our_rate / bare_rate:.2f}x the bare fetch rate")
+    mib = 1024 * 1024
+    for name, run in (("bare scrapy", bare), ("broadsheet", ours)):
+        marks = ", ".join(
+            f"{int(f * 100)}% {run.rss_at(f) / mib:.0f}" for f in (0.25, 0.5, 0.75, 1.0)
+        )
+        print(f"memory      : {name}, process tree RSS in MiB at {marks} of the run;"
+              f" peak {run.peak_rss / mib:.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":

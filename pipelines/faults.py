@@ -2,8 +2,10 @@
 
 ``BROADSHEET_CRASH_AT="store:5"`` makes the 5th passage through the point ``store`` (inside an
 article's transaction, before it commits) end the process with SIGKILL, exactly as the OOM killer
-or a power-off would. Points: ``store`` (ArchiveWriter), ``warc`` (halfway through writing a WARC
-record). Unset, it costs one dictionary lookup per passage.
+or a power-off would. Points: ``store`` (ArchiveWriter; in a crawl it kills the writer process and
+the crawl with it), ``warc`` (halfway through writing a WARC record), ``writer`` (the crawl's
+writer process alone, before a batch: the crawl must notice and stop). Unset, it costs one
+dictionary lookup per passage.
 """
 
 from __future__ import annotations

@@ -186,6 +186,9 @@ class ProcessService:
         self._reader.join(timeout)
         with self._lock:
             self._closed = True
+        # Calls still buffered have no reader left (a process died): do not let the interpreter
+        # wait at exit for the feeder thread to push them into a full pipe.
+        self._calls.cancel_join_thread()
         self._calls.close()
         return [process.exitcode for process in self._processes]
 

@@ -53,6 +53,8 @@ class StoreStage:
         self.writer_config = writer_config
         self.crawler = crawler
         self.run_id = ""
+        self.stopping = False
+        self.closing: asyncio.Future[None] | None = None
         # One process owns the SQLite connection: writes are serial, batched, and off the
         # crawl process's GIL (pipelines/writer_process.py).
         self.writer: ProcessService | None = None
@@ -83,12 +85,22 @@ class StoreStage:
         assert self.writer is not None
         try:
             return await asyncio.wrap_future(self.writer.call(method, *args))
-        except ServiceDied:
-            # Nothing more can be stored: stop fetching (what was fetched is in the WARC).
-            logger.critical("the archive writer process died: stopping the crawl")
-            if self.crawler is not None and self.crawler.engine is not None:
-                await self.crawler.engine.close_spider_async(reason="archive_writer_died")
-            raise
+        except ServiceDied as exc:
+            self._writer_died()
+            raise DropItem(f"not stored: {exc}", log_level="WARNING") from exc
+
+    def _writer_died(self) -> None:
+        """Nothing more can be stored: stop fetching (what was fetched is in the WARC)."""
+        if self.stopping:
+            return
+        self.stopping = True
+        logger.critical("the archive writer process died: stopping the crawl")
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is not None:
+            # Not awaited: closing waits for the items in flight, this one included.
+            self.closing = asyncio.ensure_future(
+                engine.close_spider_async(reason="archive_writer_died")
+            )
 
     async def open_spider(self) -> None:
         self.run_id = f"{now_iso()}-{uuid.uuid4().hex[:8]}"
@@ -145,5 +157,8 @@ class StoreStage:
         try:
             for call in calls:
                 await asyncio.wrap_future(call)
+        except ServiceDied:
+            # The run rows stay "running"; the next run closes them as aborted.
+            logger.critical("the archive writer process died: this run's totals are not stored")
         finally:
             await asyncio.get_running_loop().run_in_executor(None, writer.close)

@@ -44,10 +44,12 @@ class BatchingWriter:
         self.writer = ArchiveWriter(db, config.extractor_version, config.story_config)
         # A crash point here stands for the machine dying: the crawl goes with its writer.
         self.writer.crash_points = CrashPoints.from_env(also_kill=(os.getppid(),))
+        self.crash_points = CrashPoints.from_env()  # "writer": this process alone dies
 
     def handle_batch(self, calls: list[Call]) -> list[Reply]:
         """One transaction for the batch, a savepoint per call; replies once committed."""
         db = self.writer.db
+        self.crash_points.maybe_crash("writer")
         try:
             with immediate(db):
                 replies = [_in_savepoint(self.writer, call) for call in calls]

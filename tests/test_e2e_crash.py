@@ -79,3 +79,28 @@ def test_killed_crawls_lose_and_duplicate_nothing(tmp_path):
             assert read_record(warc_dir / warc_file, offset).payload_digest == digest
         for path in warc_dir.glob("*.warc.gz"):
             assert subprocess.run(["gzip", "-t", str(path)], check=False).returncode == 0
+
+
+def test_a_dead_writer_stops_the_crawl_and_a_rerun_completes(tmp_path):
+    """The writer process dying alone must not leave the crawl fetching (or hanging) for
+    nothing: it stops with a clear reason and a failure status; the next run completes."""
+    db_path = tmp_path / "archive.db"
+    with DemoServer() as server:
+        sources = write_sources_toml(server, tmp_path / "sources.toml")
+        command = crawl_command(sources, db_path)
+        env = {**os.environ, "BROADSHEET_CRASH_AT": "writer:3"}
+        started = time.monotonic()
+        dead = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert dead.returncode == 1, dead.stderr[-3000:]
+        assert "archive writer process died" in dead.stderr
+        assert "archive_writer_died" in dead.stderr
+        assert time.monotonic() - started < 120
+        final = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert final.returncode == 0, final.stderr[-3000:]
+        crawl = Crawl(server, sqlite_utils.Database(db_path), db_path, final.stderr, 0)
+        assert sorted(stored_by_url(crawl)) == sorted(expected(server))
+        assert crawl.db.execute("select count(*) from articles").fetchone()[0] == len(
+            expected(server)
+        )

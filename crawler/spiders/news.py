@@ -385,6 +385,8 @@ class NewsSpider(Spider):
         depth_limit = self.settings.getint("DEPTH_LIMIT")
         at_limit = depth_limit and response.meta.get("depth", 0) >= depth_limit
         link_limit = 0 if at_limit else 4 * self.policy.max_links
+        if at_limit:
+            self.crawler.stats.inc_value(_stat(source_id, "depth_limited"))
         source = self.config.get(source_id)
         try:
             analysis: PageAnalysis = await asyncio.wrap_future(

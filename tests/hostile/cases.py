@@ -152,10 +152,10 @@ CASES: tuple[Case, ...] = (
     # --- traps ----------------------------------------------------------------------------------
     Case("calendar-trap", "/calendar/2024/01", Via.HOME, Expect.BOUNDED,
          "a calendar whose every month links to the next one, forever",
-         "at most DEPTH_LIMIT requests", stat=r"depth/request_ignored_count"),
+         "at most DEPTH_LIMIT requests", stat=r"broadsheet/source/.*/depth_limited"),
     Case("pagination-trap", "/latest?page=1", Via.HOME, Expect.BOUNDED,
          "?page=N links to ?page=N+1, forever", "at most DEPTH_LIMIT requests",
-         stat=r"depth/request_ignored_count"),
+         stat=r"broadsheet/source/.*/depth_limited"),
     # --- XML ------------------------------------------------------------------------------------
     Case("sitemap-billion-laughs", "/sitemaps/laughs.xml", Via.SITEMAP, Expect.INERT,
          "a sitemap with nine levels of nested entities (billion laughs)",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from importlib import resources
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -269,6 +274,90 @@ def _local_day(found: list[Candidate], value: str, method: str, url: str) -> tup
     return value, method
 
 
+# country-code top-level domains that sites anywhere register for their look (.io, .tv, .co,
+# .me...): they tell nothing about where a publisher is
+_GENERIC_CCTLDS = frozenset(
+    {"ac", "ad", "ag", "ai", "am", "as", "bz", "cc", "cd", "co", "cx", "dj", "fm", "gg", "gl",
+     "gs", "io", "je", "la", "ly", "me", "ms", "mu", "nu", "sc", "sh", "so", "st", "tk", "to",
+     "tv", "vc", "vg", "ws"}
+)  # fmt: skip
+_ZONE_TABLE = "zone1970.tab"
+
+
+@functools.cache
+def _zones_by_country() -> dict[str, tuple[str, ...]]:
+    """ISO country code (lower case) -> its IANA time zones, from the tz database's
+    zone1970.tab (system zoneinfo directories, else the tzdata package); {} without one."""
+    text = ""
+    for base in zoneinfo.TZPATH:
+        path = Path(base) / _ZONE_TABLE
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            break
+    if not text:
+        try:
+            text = resources.files("tzdata.zoneinfo").joinpath(_ZONE_TABLE).read_text("utf-8")
+        except (ModuleNotFoundError, OSError):
+            return {}
+    zones: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and not line.startswith("#"):
+            for code in fields[0].split(","):
+                zones.setdefault(code.strip().lower(), []).append(fields[2].strip())
+    return {code: tuple(names) for code, names in zones.items()}
+
+
+def _country(url: str) -> str:
+    """The publisher's country from the URL's country-code domain ("" for .com, .org, .io…)."""
+    try:
+        label = (urlsplit(url).hostname or "").rsplit(".", 1)[-1]
+    except ValueError:
+        return ""
+    if len(label) != 2 or not label.isalpha() or label in _GENERIC_CCTLDS:
+        return ""
+    return "gb" if label == "uk" else label
+
+
+def _country_offsets(country: str, when: datetime) -> set[timedelta]:
+    """The UTC offsets in use in ``country`` at the instant ``when``."""
+    offsets: set[timedelta] = set()
+    for name in _zones_by_country().get(country, ()):
+        try:
+            offset = when.astimezone(zoneinfo.ZoneInfo(name)).utcoffset()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+        if offset is not None:
+            offsets.add(offset)
+    return offsets
+
+
+def _true_utc(found: list[Candidate], value: str, method: str, url: str) -> tuple[str, str]:
+    """The chosen value and a source of another kind (JSON-LD against meta), both labelled
+    UTC, apart by exactly one of the UTC offsets in use in the publisher's country (its
+    country-code domain): one of them is a local clock time with a wrong "Z". A local clock
+    differs from UTC by its offset (ahead for a positive one, behind for a negative one), so the
+    value that differs from the other that way is the mislabelled one and the other is the
+    instant. Nothing changes when either reading fits or the country is unknown."""
+    when = _instant(value)
+    if when is None or when.utcoffset() != timedelta(0):
+        return value, method
+    country = ""
+    for other, other_method, _ in found:
+        other_when = _instant(other)
+        if other_method == method or other_when is None or other_when == when:
+            continue
+        if other_when.utcoffset() != timedelta(0):
+            continue
+        country = country or _country(url)
+        if not country:
+            return value, method
+        offsets = _country_offsets(country, other_when)
+        if when - other_when in offsets and other_when - when not in offsets:
+            return other, other_method
+    return value, method
+
+
 def _drop_weak_meta(found: list[Candidate], info: PageInfo) -> list[Candidate]:
     """Without JSON-LD, a publication-time meta tag that is present but unreadable (another
     language's month names) outranks the generic keys: their values are dropped."""
@@ -304,6 +393,7 @@ def find_published(
                 found.append((value, "time", "time"))
     if found:
         value, method = _best(found)
+        value, method = _true_utc(found, value, method, url)
         return _local_day(found, value, method, url)
     value = date_from_url(url)
     if value:

@@ -35,7 +35,7 @@ BODY_DROPPED_TAGS = frozenset(
      "rt", "rtc", "select", "source", "style", "track", "textarea", "use"}
 )  # fmt: skip
 _INERT_TAGS = BODY_DROPPED_TAGS | {"meta"}
-_WATCHED_TAGS = _INERT_TAGS | {"title", "script", "time", "a", "h1"}
+_WATCHED_TAGS = _INERT_TAGS | {"title", "script", "time", "a", "h1", "h2"}
 _PAGE_TYPES = frozenset({"webpage", "itempage", "medicalwebpage"})
 _CDATA = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
 
@@ -62,12 +62,13 @@ class PageInfo:
     # elements the body extractor deletes anyway (BODY_DROPPED_TAGS, meta, scripts other than
     # JSON-LD): ``drop_inert`` removes them beforehand
     inert: list[HtmlElement] = field(default_factory=list)
-    # elements with an itemprop (element, itemprop), <time> elements, <a rel=author> links and
-    # <h1> elements, each in document order
+    # elements with an itemprop (element, itemprop), <time> elements, <a rel=author> links,
+    # <h1> and <h2> elements, each in document order
     props: list[tuple[HtmlElement, str]] = field(default_factory=list)
     times: list[HtmlElement] = field(default_factory=list)
     author_links: list[HtmlElement] = field(default_factory=list)
     h1s: list[HtmlElement] = field(default_factory=list)
+    h2s: list[HtmlElement] = field(default_factory=list)
 
     def first(self, *keys: str) -> str:
         """First non-empty meta value among ``keys`` (in the order given)."""
@@ -164,6 +165,8 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
             info.times.append(el)
         elif tag == "h1":
             info.h1s.append(el)
+        elif tag == "h2":
+            info.h2s.append(el)
         elif tag == "meta":
             content = el.get("content")
             if content is None:

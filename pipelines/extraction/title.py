@@ -1,18 +1,33 @@
-"""The headline: declared titles (og, JSON-LD, twitter), the <h1> and <title>, affixes stripped.
+"""The headline: declared titles (og, JSON-LD, twitter, <title>) checked against the visible one.
 
 Every candidate is cleaned the same way: HTML entities that publishers double-escape in JSON-LD
 are decoded, whitespace collapsed, and leading/trailing parts between separators that name the
 site (og:site_name, application-name, JSON-LD publisher, the domain's labels, a truncated site
-name) or carry a byline ("| by Jane Doe") are removed. A trailing part is also removed when what
-is left equals another candidate: "Headline - National | Site" next to an h1 "Headline" shows
-that " - National" is an affix, whatever it says. Only trailing parts are cut this way: a
-leading "Kicker: " belongs to many headlines.
+name) or carry a byline ("| by Jane Doe") are removed.
+
+Publishers often declare several headlines: a social one (og:title, twitter:title), an SEO one
+(JSON-LD, <title>) and the one printed on the page. The printed one is the headline, so it
+decides: the visible heading is the first <h1> that is not a breadcrumb item (German and other
+templates put the SEO title in an <h1> inside the breadcrumb trail and print the headline in an
+<h2>), and, for a heading built of a kicker and a headline element ("Dachzeile"), its headline
+part; headings marked that way count among the <h2>s too. The first declared title, in the order
+og:title, JSON-LD headline, twitter:title, <title>, that equals a visible heading (compared by
+``title_key``) is the title. When none does and the declared titles are different headlines
+(not variants of one: two of them share less than half of their words), the visible <h1> is
+taken when it has 3 words or more and shares a word with one of them (so a section name in an
+<h1> is not). Otherwise the first non-empty candidate wins, in the order og:title, JSON-LD
+headline, twitter:title, first <h1>, <title>, a title cut short with an ellipsis giving way to a
+longer candidate it starts; a trailing part of it is then removed when what is left
+equals another candidate: "Headline - National | Site" next to an h1 "Headline" shows that
+" - National" is an affix, whatever it says. Only trailing parts are cut this way: a leading
+"Kicker: " belongs to many headlines.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 from lxml.html import HtmlElement
 
@@ -93,11 +108,128 @@ def _h1_texts(info: PageInfo) -> list[str]:
     return texts
 
 
-def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> str:
-    """og:title, then the JSON-LD headline, twitter:title, the first <h1> and <title>, each
-    cleaned (see the module docstring); the first non-empty one wins.
+# class values or data-* attribute names that mark the kicker (the line above a headline) and the
+# headline inside one heading element
+_KICKER_MARK = re.compile(
+    r"kicker|dachzeile|topline|overline|eyebrow|roofline|catchline|spitzmarke|supertitle",
+    re.IGNORECASE,
+)
+_HEADLINE_MARK = re.compile(r"headline", re.IGNORECASE)
+_KICKER_JOINT = " :|-–—"
+_MAX_H2 = 8
+_CRUMB_DEPTH = 6  # ancestors looked at for a breadcrumb trail
+_MIN_SHARED_WORD = 4  # letters of a word an <h1> must share with a declared title
+_MIN_H1_WORDS = 3
+_DIFFERENT = 0.5  # declared titles sharing less than this share of words are different ones
 
-    ``tree`` is the page ``info`` was collected from (its h1s are in ``info``)."""
+
+def _marks(el: HtmlElement) -> str:
+    return " ".join([el.get("class") or "", *(a for a in el.attrib if a.startswith("data-"))])
+
+
+def _in_breadcrumb(el: HtmlElement) -> bool:
+    """Whether a heading is an item of a breadcrumb trail or menu (inside <nav> or <li>, or in
+    an element whose class or id says "breadcrumb"): such an <h1> holds the SEO title."""
+    node: HtmlElement | None = el
+    for _ in range(_CRUMB_DEPTH + 1):
+        if node is None:
+            return False
+        if node is not el and node.tag in ("nav", "li"):
+            return True
+        if "breadcrumb" in f"{node.get('class') or ''} {node.get('id') or ''}".lower():
+            return True
+        node = node.getparent()
+    return False
+
+
+def _headline_part(heading: HtmlElement) -> str:
+    """The headline of a heading made of a kicker element and a headline element (one wrapper
+    such as an <a> is looked through); "" when the heading is not built that way."""
+    children = [c for c in heading if isinstance(c.tag, str)]
+    if len(children) == 1 and not (heading.text or "").strip():
+        children = [c for c in children[0] if isinstance(c.tag, str)]
+    if len(children) < 2:
+        return ""
+    for index, child in enumerate(children):
+        marks = _marks(child)
+        if _KICKER_MARK.search(marks):
+            kicker = clean_space(child.text_content())
+            full = clean_space(heading.text_content())
+            if kicker and full.startswith(kicker):
+                return full[len(kicker) :].lstrip(_KICKER_JOINT)
+            return ""
+        if index and _HEADLINE_MARK.search(marks):
+            return clean_space(child.text_content())
+    return ""
+
+
+def _visible_headings(info: PageInfo, site_names: list[str], h1: list[str]) -> Iterator[str]:
+    """Texts the page shows as its headline, most specific first, read as far as needed. The
+    visible <h1> (its headline part for a kicker heading) is put in ``h1``."""
+    for el in info.h1s[:_MAX_H1]:
+        full = clean_space(el.text_content())
+        if not 3 <= len(full) <= MAX_TITLE_CHARS or is_site_name(full, site_names):
+            continue
+        if _in_breadcrumb(el):
+            continue
+        part = _headline_part(el)
+        h1.append(part or full)
+        if part:
+            yield part
+        yield full
+        break
+    for el in info.h2s[:_MAX_H2]:
+        part = _headline_part(el)
+        if 3 <= len(part) <= MAX_TITLE_CHARS:
+            yield part
+
+
+def _words(text: str) -> set[str]:
+    return set(title_key(text).split())
+
+
+def _different_headlines(declared: list[str]) -> bool:
+    """Whether two declared titles are different headlines rather than variants of one (an
+    affix, a spelling): they share less than half of their words (Dice coefficient)."""
+    sets = [_words(d) for d in declared]
+    for i, first in enumerate(sets):
+        for second in sets[i + 1 :]:
+            if (
+                first
+                and second
+                and 2 * len(first & second) < _DIFFERENT * (len(first) + len(second))
+            ):
+                return True
+    return False
+
+
+def _visible_choice(declared: list[str], info: PageInfo, site_names: list[str]) -> str:
+    """The declared title that the page shows as its headline; the visible <h1> itself when no
+    declared title matches it, the declared ones are different headlines and it shares a word
+    with one of them; "" otherwise."""
+    if not declared:
+        return ""
+    keys = [title_key(d) for d in declared]
+    found: list[str] = []
+    for text in _visible_headings(info, site_names, found):
+        key = title_key(text)
+        if key and key in keys:
+            return declared[keys.index(key)]
+    h1 = found[0] if found else ""
+    if not h1 or not _different_headlines(declared):
+        return ""
+    words = {w for w in _words(h1) if len(w) >= _MIN_SHARED_WORD}
+    if len(_words(h1)) >= _MIN_H1_WORDS and any(words & _words(d) for d in declared):
+        return h1
+    return ""
+
+
+def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> str:
+    """The declared title the visible headline confirms, else the visible <h1> when the
+    declared ones disagree, else og:title, the JSON-LD headline, twitter:title, the first <h1>
+    and <title>, the first non-empty one cleaned (see the module docstring).
+
+    ``tree`` is the page ``info`` was collected from (its headings are in ``info``)."""
     del tree  # kept in the signature: callers pass the page; everything needed is in ``info``
     publisher = ld_text((info.article or {}).get("publisher"))
     site_names = [
@@ -107,24 +239,44 @@ def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> s
         info.first("og:title"),
         ld_text((info.article or {}).get("headline")),
         info.first("twitter:title"),
-        "",  # the first <h1> that is not the site name: read only when needed
+        "",  # the first <h1> that is not the site name: filled in when no declared title won
         info.title_tag,
     ]
     h1_index = 3
-    best = ""
-    for index, raw in enumerate(raws):
-        if index == h1_index:
-            raw = raws[index] = _first_h1(info, site_names)
-        best = _clean(raw, site_names) if raw else ""
-        if best:
-            break
+    memo: dict[str, str] = {"": ""}  # og:title, twitter:title and <title> are often one text
+    for raw in raws:
+        if raw not in memo:
+            memo[raw] = _clean(raw, site_names)
+    cleaned = [memo[raw] for raw in raws]
+    declared = [c for i, c in enumerate(cleaned) if i != h1_index and c]
+    chosen = _visible_choice(declared, info, site_names)
+    if chosen:
+        return chosen[:MAX_TITLE_CHARS]
+    h1 = _first_h1(info, site_names)
+    cleaned[h1_index] = _clean(h1, site_names) if h1 else ""
+    best = _untruncated(next((c for c in cleaned if c), ""), cleaned)
     if not best or not _AFFIX_SEPARATORS.search(best):
         return best
-    if not raws[h1_index]:
-        raws[h1_index] = _first_h1(info, site_names)
-    others = {title_key(c) for raw in raws if raw and (c := _clean(raw, site_names)) != best}
+    others = {title_key(c) for c in cleaned if c and c != best}
     others.discard("")
     return _cut_affix(best, others)[:MAX_TITLE_CHARS]
+
+
+_ELLIPSES = ("…", "...")
+
+
+def _untruncated(best: str, candidates: list[str]) -> str:
+    """A title cut short with an ellipsis ("Headline that goes o…") gives way to a longer
+    candidate that starts with it."""
+    stem = next((best[: -len(e)] for e in _ELLIPSES if best.endswith(e)), "")
+    key = title_key(stem)
+    if not key:
+        return best
+    for other in candidates:
+        longer = len(other) > len(stem) and not other.endswith(_ELLIPSES)
+        if longer and title_key(other).startswith(key):
+            return other
+    return best
 
 
 def _first_h1(info: PageInfo, site_names: list[str]) -> str:

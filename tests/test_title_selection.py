@@ -1,0 +1,156 @@
+"""Which declared title is the headline: the one the page shows (pipelines/extraction/title.py).
+
+Pages declare several titles (og:title, the JSON-LD headline, twitter:title, <title>); the visible
+heading decides between them. The pages below are hand-written, each showing one rule."""
+
+from __future__ import annotations
+
+import json
+
+import lxml.html
+import pytest
+
+from pipelines.extract import extract_page
+from pipelines.extraction.page import collect_page_info
+from pipelines.extraction.title import _headline_part, _in_breadcrumb
+
+_PROSE = "The regulator said the new rules would take effect next year after a consultation. "
+_URL = "https://news.example/2024/05/02/story/"
+
+
+def _page(*, og: str = "", ld: str = "", title: str = "", body: str = "") -> str:
+    head = f'<meta property="og:title" content="{og}">' if og else ""
+    if ld:
+        data = {"@type": "NewsArticle", "headline": ld}
+        head += f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    if title:
+        head += f"<title>{title}</title>"
+    return f"<html><head>{head}</head><body>{body}<p>{_PROSE * 5}</p></body></html>"
+
+
+def _title(html: str) -> str:
+    return extract_page(html, _URL).title
+
+
+def test_declared_title_matching_the_visible_h1_wins_over_og() -> None:
+    html = _page(
+        og="Ministers say the plan could stall talks",
+        ld="What comes next for the budget after the vote?",
+        title="What comes next for the budget after the vote? | Example News",
+        body="<h1>What comes next for the budget after the vote?</h1>",
+    )
+    assert _title(html) == "What comes next for the budget after the vote?"
+
+
+def test_og_first_when_it_is_the_visible_headline() -> None:
+    html = _page(
+        og="One hundred years at the stadium",
+        ld="100 years at the city stadium: more than a venue",
+        body="<h1>One hundred years at the stadium</h1>",
+    )
+    assert _title(html) == "One hundred years at the stadium"
+
+
+def test_og_first_when_no_visible_heading_confirms_a_title() -> None:
+    html = _page(og="Nuclear power: Cooling towers demolished", ld="Cooling towers come down")
+    assert _title(html) == "Nuclear power: Cooling towers demolished"
+
+
+def test_breadcrumb_h1_is_not_the_visible_headline() -> None:
+    # the SEO title sits in an <h1> of the breadcrumb trail; the printed headline is an <h2>
+    # made of a kicker and a headline element, and og:title is that headline
+    body = (
+        '<nav class="breadcrumb"><ol><li><a href="/">Home</a></li>'
+        "<li><h1>Trade dispute: Exports fall for the third month</h1></li></ol></nav>"
+        '<h2><span class="article__kicker">Trade dispute</span>'
+        '<span class="article__headline">Exporters brace for a long winter</span></h2>'
+    )
+    html = _page(
+        og="Exporters brace for a long winter",
+        ld="Trade dispute: Exports fall for the third month",
+        title="Trade dispute: Exports fall for the third month",
+        body=body,
+    )
+    assert _title(html) == "Exporters brace for a long winter"
+
+
+def test_kicker_heading_confirms_the_json_ld_headline() -> None:
+    body = (
+        '<h2><span data-article-kicker="Rail strike">Rail strike </span>'
+        "<div>Commuters face a week of cancellations</div></h2>"
+    )
+    html = _page(
+        og="Strike: what travellers need to know",
+        ld="Commuters face a week of cancellations",
+        body=body,
+    )
+    assert _title(html) == "Commuters face a week of cancellations"
+
+
+def test_visible_h1_when_declared_titles_are_different_headlines() -> None:
+    html = _page(
+        og="When trams give up and concrete bursts: the fight against the next heatwave",
+        ld="Traffic chaos from heat: old trams and brittle concrete as big risks",
+        body="<h1>How trams and motorways are prepared for future heatwaves</h1>",
+    )
+    assert _title(html) == "How trams and motorways are prepared for future heatwaves"
+
+
+def test_no_fallback_to_the_h1_for_variants_of_one_headline() -> None:
+    # og:title and <title> differ only by a section affix: they are one headline, and the
+    # <h1> (a section name) is not taken
+    html = _page(
+        og="Student raises money to treat an abandoned dog",
+        title="Student raises money to treat an abandoned dog | Rondonia | G1",
+        body="<h1>Rondonia</h1>",
+    )
+    assert _title(html) == "Student raises money to treat an abandoned dog"
+
+
+def test_no_fallback_to_an_unrelated_h1() -> None:
+    html = _page(
+        og="Central bank holds rates as inflation cools",
+        ld="Rates unchanged: what it means for mortgages",
+        body="<h1>Most read this week</h1>",
+    )
+    assert _title(html) == "Central bank holds rates as inflation cools"
+
+
+def test_truncated_title_gives_way_to_the_full_one() -> None:
+    html = _page(
+        og="Who is the striker's partner and how many children do the couple…",
+        title="Who is the striker's partner and how many children do the couple have?",
+    )
+    assert _title(html) == "Who is the striker's partner and how many children do the couple have?"
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        ('<h2><span class="kicker">Meinung</span><span class="headline">Warum es so ist</span></h2>',
+         "Warum es so ist"),
+        ('<h1><span class="dachzeile">Schlachtbetriebe</span> <span>Das harte Geschäft</span></h1>',
+         "Das harte Geschäft"),
+        ('<h1><span class="kicker">Akkutechnik:</span> <span class="title">Hat es gereicht?</span></h1>',
+         "Hat es gereicht?"),
+        ('<h2><span class="red">"Es wird bald"</span><span class="x-headline">Trump spricht</span></h2>',
+         "Trump spricht"),
+        ('<h2><a href="/a"><span class="topline">Bahn</span><span>Streik beendet</span></a></h2>',
+         "Streik beendet"),
+        ("<h2>Plain heading without parts</h2>", ""),
+        ('<h2><span class="headline">Only a headline</span></h2>', ""),
+    ],
+)  # fmt: skip
+def test_headline_part_of_a_kicker_heading(heading: str, expected: str) -> None:
+    el = lxml.html.fragment_fromstring(heading)
+    assert _headline_part(el) == expected
+
+
+def test_breadcrumb_detection() -> None:
+    tree = lxml.html.fromstring(
+        "<html><body><nav><ul><li><h1>SEO title</h1></li></ul></nav>"
+        '<div class="page-breadcrumbs"><h1>Crumb</h1></div>'
+        '<header class="article-header"><h1>Headline</h1></header></body></html>'
+    )
+    info = collect_page_info(tree)
+    assert [_in_breadcrumb(h) for h in info.h1s] == [True, True, False]

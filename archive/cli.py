@@ -545,6 +545,12 @@ def schedule(every: str, sources_path: Path, db_path: Path, contact: str | None)
     click.echo(line)
 
 
+workers_option = click.option(
+    "--workers", type=click.IntRange(min=0), default=2, show_default=True,
+    help="Extraction processes (0: extract in this process); this process stores.",
+)  # fmt: skip
+
+
 @cli.command()
 @db_option
 @click.option("--warc-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -553,7 +559,10 @@ def schedule(every: str, sources_path: Path, db_path: Path, contact: str | None)
 @click.option(
     "--since", metavar="DATE", help="Only articles published (or fetched) on or after DATE."
 )
-def reprocess(db_path: Path, warc_dir: Path | None, source: str | None, since: str | None) -> None:
+@workers_option
+def reprocess(
+    db_path: Path, warc_dir: Path | None, source: str | None, since: str | None, workers: int
+) -> None:
     """Re-extract stored articles from their WARC captures, with no network.
 
     Unchanged results change nothing; improved ones update the article. Run it after upgrading
@@ -572,6 +581,7 @@ def reprocess(db_path: Path, warc_dir: Path | None, source: str | None, since: s
         counts = run_reprocess(
             open_archive(db_path), warc_dir or warc_dir_for(db_path), source=source, since=since,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            workers=workers,
         )  # fmt: skip
     _print_counts("reprocessed", counts)
     if counts.get("missing_capture") or counts.get("errors"):
@@ -586,8 +596,9 @@ def reprocess(db_path: Path, warc_dir: Path | None, source: str | None, since: s
 @db_option
 @click.option("--since", metavar="DATE", help="Only captures made on or after DATE (WARC-Date).")
 @click.option("--until", metavar="DATE", help="Only captures made on or before DATE (WARC-Date).")
+@workers_option
 def import_warc(files: tuple[Path, ...], sources_path: Path, db_path: Path, since: str | None,
-                until: str | None) -> None:  # fmt: skip
+                until: str | None, workers: int) -> None:  # fmt: skip
     """Import foreign WARC files (e.g. Common Crawl CC-NEWS) through the same pipelines.
 
     Streams record by record, so memory stays flat whatever the file size.
@@ -612,7 +623,7 @@ def import_warc(files: tuple[Path, ...], sources_path: Path, db_path: Path, sinc
         task = bar.add_task("import", total=total)
         counts = import_warcs(
             open_archive(db_path), files, config, since=since, until=until,
-            progress=lambda done: bar.update(task, completed=done),
+            progress=lambda done: bar.update(task, completed=done), workers=workers,
         )  # fmt: skip
     _print_counts("imported", counts)
 

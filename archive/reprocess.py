@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from pipelines.models import FetchedPage, Source, SourcesConfig
 from pipelines.scope import scopes_for
 from pipelines.store import ArchiveWriter
 from pipelines.warcs import RecordHead, WarcFormatError, WarcResponse, iter_responses, read_record
-from pipelines.workers import extract_fetched
+from pipelines.workers import Extraction, extracted_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,18 @@ def _page(response: WarcResponse, source_id: str, warc_file: str) -> FetchedPage
     )
 
 
-def _ingest(writer: ArchiveWriter, page: FetchedPage, source: Source, counts: Counter[str]) -> None:
-    result = writer.ingest(page, extract_fetched(page), source)  # extract_page never raises
+def _store(
+    writer: ArchiveWriter,
+    page: FetchedPage,
+    source: Source,
+    extraction: Extraction | None,
+    counts: Counter[str],
+) -> None:
+    if extraction is None:  # logged by the worker pool
+        counts["errors"] += 1
+        return
+    extracted, derived = extraction
+    result = writer.ingest(page, extracted, source, derived)
     counts["not_article" if result is None else result.outcome.value] += 1
 
 
@@ -94,25 +104,32 @@ def reprocess(
     source: str | None = None,
     since: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 0,
 ) -> Counter[str]:
-    """Re-extract stored articles from their WARC records, with no network."""
+    """Re-extract stored articles from their WARC records, with no network; extraction runs in
+    ``workers`` processes (0: in this one) while this process stores."""
     writer = ArchiveWriter(db, EXTRACTOR_VERSION)
     captures = stored_captures(db, source, since)
     counts: Counter[str] = Counter()
-    for done, capture in enumerate(captures, 1):
-        path = warc_dir / capture.warc_file  # an absolute warc_file (imported WARCs) stays as is
-        try:
-            response = read_record(path, capture.warc_offset)
-        except (OSError, WarcFormatError) as exc:
-            logger.error(
-                "article %s: cannot read its capture %s: %s", capture.article_id, path, exc
-            )
-            counts["missing_capture"] += 1
-            continue
-        page = _page(response, capture.source, capture.warc_file)
-        _ingest(writer, page, writer.source(capture.source), counts)
+
+    def pages() -> Iterator[tuple[FetchedPage, Source]]:
+        for capture in captures:
+            path = warc_dir / capture.warc_file  # an absolute warc_file (imported) stays as is
+            try:
+                response = read_record(path, capture.warc_offset)
+            except (OSError, WarcFormatError) as exc:
+                logger.error(
+                    "article %s: cannot read its capture %s: %s", capture.article_id, path, exc
+                )
+                counts["missing_capture"] += 1
+                continue
+            page = _page(response, capture.source, capture.warc_file)
+            yield page, writer.source(capture.source)
+
+    for done, (page, page_source, extraction) in enumerate(extracted_in_order(pages(), workers), 1):
+        _store(writer, page, page_source, extraction, counts)
         if progress:
-            progress(done, len(captures))
+            progress(done + counts["missing_capture"], len(captures))
     return counts
 
 
@@ -124,6 +141,7 @@ def import_warcs(
     since: str | None = None,
     until: str | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int = 0,
 ) -> Counter[str]:
     """Ingest HTML responses of foreign WARCs (e.g. CC-NEWS) that belong to a configured source.
 
@@ -152,15 +170,19 @@ def import_warcs(
             return False
         return owner(head.url) is not None
 
-    for path in paths:
-        resolved = str(Path(path).resolve())
-        for response in iter_responses([path], filter=wanted, progress=progress, revisits=False):
-            source_id = owner(response.url)
-            if source_id is None:  # the filter saw the same URL; kept for type safety
-                continue
-            counts = per_source[source_id]
-            counts["pages_fetched"] += 1
-            _ingest(writer, _page(response, source_id, resolved), config.get(source_id), counts)
+    def pages() -> Iterator[tuple[FetchedPage, Source]]:
+        for path in paths:
+            resolved = str(Path(path).resolve())
+            responses = iter_responses([path], filter=wanted, progress=progress, revisits=False)
+            for response in responses:
+                source_id = owner(response.url)
+                if source_id is None:  # the filter saw the same URL; kept for type safety
+                    continue
+                per_source[source_id]["pages_fetched"] += 1
+                yield _page(response, source_id, resolved), config.get(source_id)
+
+    for page, source, extraction in extracted_in_order(pages(), workers):
+        _store(writer, page, source, extraction, per_source[page.source_id])
     for source_id, counts in per_source.items():
         totals.update(counts)
         writer.finish_run(run_id, source_id, dict(counts), "ok", "warc import", now_iso())

@@ -7,15 +7,20 @@ reprocessing and the benchmarks call the same functions in-process.
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
 
 from .enrich import Derived, derive
 from .extract import analyse_html, extract_page
 from .models import Extracted, FetchedPage, FoundLink, PageAnalysis, PageKind, Source
-from .processes import ProcessService
+from .processes import InlineService, ProcessService, ServiceError
 from .urlkind import url_kind_hint
 from .urls import canonicalize, identity_key
 
 NOT_PAGES = (PageKind.OTHER, PageKind.EMPTY)
+
+logger = logging.getLogger(__name__)
 
 
 def extract_fetched(page: FetchedPage) -> Extracted:
@@ -75,6 +80,9 @@ class PageAnalyser:
                 found.append(link)
         return tuple(found)
 
+    def extract(self, page: FetchedPage, source: Source) -> tuple[Extracted, Derived | None]:
+        return process_fetched(page, source)
+
     def analyse(self, page: FetchedPage, source: Source, link_limit: int) -> PageAnalysis:
         hint = url_kind_hint(page.url)  # a URL that says "list" or "about" is not extracted
         extracted, raw = analyse_html(
@@ -91,3 +99,41 @@ class PageAnalyser:
 
 def analysis_service(workers: int) -> ProcessService:
     return ProcessService(PageAnalyser, processes=workers, name="extraction")
+
+
+Extraction = tuple[Extracted, Derived | None]
+
+
+def extracted_in_order(
+    pages: Iterable[tuple[FetchedPage, Source]], workers: int, window: int = 0
+) -> Iterator[tuple[FetchedPage, Source, Extraction | None]]:
+    """Each page with its extraction and derived data, in the order given, computed by
+    ``workers`` processes (0: in this process) while the caller stores earlier ones.
+
+    At most ``window`` pages are in flight (default four per worker), so memory does not
+    depend on how many pages there are. A page whose extraction failed comes with None. The
+    body of each page is dropped once extracted: storing does not need it.
+    """
+    service = analysis_service(workers) if workers > 0 else InlineService(PageAnalyser)
+    window = window or 4 * max(workers, 1)
+    pending: deque = deque()
+
+    def finished() -> tuple[FetchedPage, Source, Extraction | None]:
+        page, source, future = pending.popleft()
+        try:
+            result = future.result()
+        except ServiceError as exc:
+            logger.error("extraction failed for %s: %s", page.url, exc)
+            result = None
+        page.body = b""
+        return page, source, result
+
+    try:
+        for page, source in pages:
+            pending.append((page, source, service.call("extract", page, source)))
+            if len(pending) >= window:
+                yield finished()
+        while pending:
+            yield finished()
+    finally:
+        service.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
 import resource
 import socket
@@ -50,11 +51,16 @@ def stats_from_log(log: str) -> dict:
     return ast.literal_eval(text)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def sample_tree(pid: int, cpu: dict[int, tuple[str, float]]) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc); records
+    each process's name and CPU seconds so far in ``cpu``."""
     total, stack = 0, [pid]
     while stack:
-        proc = Path("/proc", str(stack.pop()))
+        current = stack.pop()
+        proc = Path("/proc", str(current))
         try:
             status = (proc / "status").read_text(encoding="ascii")
             total += next(
@@ -62,9 +68,12 @@ def tree_rss(pid: int) -> int:
                 for line in status.splitlines()
                 if line.startswith("VmRSS:")
             )
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            name = "crawl process" if current == pid else (proc / "comm").read_text().strip()
+            cpu[current] = (name, (int(fields[11]) + int(fields[12])) / TICKS)
             for task in (proc / "task").iterdir():
                 stack += [int(kid) for kid in (task / "children").read_text().split()]
-        except (OSError, ValueError, StopIteration):
+        except (OSError, ValueError, StopIteration, IndexError):
             continue  # it ended between two reads
     return total
 
@@ -75,6 +84,7 @@ class Run:
     wall: float
     cpu: float
     rss: list[tuple[float, int]]  # (seconds since start, bytes) every SAMPLE_SECONDS
+    cpu_by_name: dict[str, float]  # CPU seconds per process name at the last sample
 
     def rss_at(self, fraction: float) -> int:
         """Memory of the process tree at that fraction of the run (nearest sample before)."""
@@ -91,23 +101,27 @@ SAMPLE_SECONDS = 1.0
 
 
 def timed(command: list[str]) -> Run:
-    """Run a command; its stderr, wall and CPU seconds (with children) and memory samples."""
+    """Run a command; its stderr, wall and CPU seconds (with children), memory and CPU samples."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     samples: list[tuple[float, int]] = []
+    cpu: dict[int, tuple[str, float]] = {}
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(command, stderr=err, stdout=subprocess.DEVNULL, cwd=ROOT)
         while proc.poll() is None:
-            samples.append((time.perf_counter() - start, tree_rss(proc.pid)))
+            samples.append((time.perf_counter() - start, sample_tree(proc.pid, cpu)))
             time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - start
         err.seek(0)
         log = err.read()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{command[:4]} failed ({proc.returncode}):\n{log[-3000:]}")
-    return Run(log, wall, cpu, samples)
+    by_name: dict[str, float] = {}
+    for name, seconds in cpu.values():
+        by_name[name] = by_name.get(name, 0.0) + seconds
+    return Run(log, wall, cpu_seconds, samples, by_name)
 
 
 def settings(pairs: dict[str, str]) -> list[str]:
@@ -171,6 +185,12 @@ def main() -> None:
         )
         print(f"memory      : {name}, process tree RSS in MiB at {marks} of the run;"
               f" peak {run.peak_rss / mib:.0f}")  # fmt: skip
+    shares = ", ".join(
+        f"{name} {seconds * 1000 / max(our_pages, 1):.1f}"
+        for name, seconds in sorted(ours.cpu_by_name.items(), key=lambda kv: -kv[1])
+        if seconds >= 0.5
+    )
+    print(f"CPU per page: broadsheet, ms by process (to the last 1 s sample): {shares}")
 
 
 if __name__ == "__main__":

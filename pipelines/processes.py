@@ -14,6 +14,7 @@ sockets leaks into them) and exit within a second when the process that started 
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import logging
 import multiprocessing
@@ -34,6 +35,7 @@ Reply = tuple[int, bool, Any]  # (call id, succeeded, result or traceback text)
 # How often a child checks that its parent lives, and the reader that its children do.
 WATCH_SECONDS = 1.0
 POLL_SECONDS = 0.5
+PR_SET_NAME = 15  # prctl option: the calling thread's name, which names the process too
 
 
 class ServiceError(RuntimeError):
@@ -68,10 +70,26 @@ def start_watchdog(parent_pid: int) -> None:
     threading.Thread(target=_watch, args=(parent_pid,), daemon=True, name="parent-watch").start()
 
 
+def name_process(name: str) -> None:
+    """Show ``name`` for this process in ``top``, ``ps -o comm`` and /proc/<pid>/comm (Linux)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: names are a convenience
+
+
 def serve(
-    factory: Callable[[], Any], calls: Any, results: Any, parent_pid: int, batch_size: int
+    factory: Callable[[], Any],
+    calls: Any,
+    results: Any,
+    parent_pid: int,
+    batch_size: int,
+    name: str = "",
 ) -> None:
     """A service process: answer calls until the sentinel (None) arrives."""
+    if name:
+        name_process(name)
     start_watchdog(parent_pid)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
@@ -116,7 +134,7 @@ class ProcessService:
         self._processes = [
             context.Process(
                 target=serve,
-                args=(factory, self._calls, self._results, os.getpid(), batch_size),
+                args=(factory, self._calls, self._results, os.getpid(), batch_size, name),
                 name=f"{name}-{n}",
                 daemon=True,
             )

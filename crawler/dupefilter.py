@@ -35,7 +35,9 @@ def request_key(request: Request) -> bytes:
         # http->https or trailing-slash hop: it lands on the identity that led here.
         key = f"redirect|{request.url}"
     elif role == "robots":
-        # Every crawler process reads robots.txt itself, even when it shares a frontier.
+        # Each worker of a shared frontier queues its own request for robots.txt (its Sitemap:
+        # lines, and the spider's early link check). The gate for every request is the robots
+        # middleware (crawler/robots.py), which downloads robots.txt itself in every process.
         key = f"robots|{request.meta.get('worker', '')}|{request.meta.get('source', '')}|{request.url}"
     elif role in DISCOVERY_ROLES:
         key = f"{role}|{request.meta.get('source', '')}|{request.url}"

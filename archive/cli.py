@@ -142,8 +142,12 @@ def crawl(
         log_to_file(log_path)
         stats = run_crawl(sources_path, db_path, source_ids, overrides)
         _print_worker_stats(stats)
-        fetched = [k for k, v in stats.items() if k.endswith("/pages_fetched") and v]
-        sys.exit(0 if fetched else 1)
+        fetched = any(k.endswith("/pages_fetched") and v for k, v in stats.items())
+        errors = any(k.endswith("/errors") and v for k, v in stats.items())
+        reached = stats.get("downloader/response_count", 0) > 0
+        # A worker that found every page taken by the others is fine; one that reached nothing
+        # or only failed is not.
+        sys.exit(0 if fetched or (reached and not errors) else 1)
     try:
         with crawl_lock(db_path):
             log_to_file(log_path)

@@ -15,6 +15,7 @@ RUN_COUNTS = (
 )  # fmt: skip
 # The ones a fetching process knows; the others are known only where articles are stored.
 FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modified")
+NO_ARTICLE = "collected no article"
 
 
 def judge_run(counts: dict[str, int]) -> tuple[str, str]:
@@ -34,5 +35,5 @@ def judge_run(counts: dict[str, int]) -> tuple[str, str]:
     if seen == 0 and not counts.get("known_skipped") and not counts.get("not_modified"):
         # Nothing new is normal for an incremental run that found only known or unchanged pages;
         # finding no article at all, known or new, means the source broke or blocked us quietly.
-        return "failed", f"collected no article from {fetched} pages"
+        return "failed", f"{NO_ARTICLE} from {fetched} pages"
     return "ok", ""

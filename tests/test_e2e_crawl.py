@@ -147,7 +147,8 @@ def test_bodies_are_clean_text(crawl):
 def test_robots_disallowed_and_non_article_pages_are_not_stored(crawl):
     for outlet in outlets():
         disallowed = outlet.traps.disallowed
-        requested = [path for path, *_ in crawl.server.requests_for(outlet.id)]
+        requested = [path for _, path, _ in crawl.server.requests_for(outlet.id)]
+        assert requested, "the request log must see the crawl"
         assert not any(p.startswith(disallowed) for p in requested), disallowed
     kinds = dict(crawl.db.execute("select kind, count(*) from pages group by kind").fetchall())
     assert kinds.get("listing", 0) >= 10  # home, sections, tags were fetched and recognised

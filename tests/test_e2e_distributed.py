@@ -66,13 +66,19 @@ def redis_url(tmp_path):
         proc.wait(timeout=10)
 
 
+# A little politeness, so that the demo's 200 pages are not all fetched by the first worker to
+# start before the second has imported Scrapy: both must take part for the test to mean much.
+SHARED_PACE = ("--set", "DOWNLOAD_DELAY=0.05", "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+
+
 def start_worker(redis_url: str, sources: Path, workdir: Path) -> subprocess.Popen[str]:
     """A worker of the run "e2e"; its log goes to a file (a pipe nobody reads could stall it)."""
     workdir.mkdir()
     with (workdir / "crawl.log").open("w") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "archive", "crawl", "--redis", redis_url, "--run-name", "e2e",
-             "--sources", str(sources), "--db", str(workdir / "none.db"), *LOCAL_CRAWL_SETTINGS],
+             "--sources", str(sources), "--db", str(workdir / "none.db"), *LOCAL_CRAWL_SETTINGS,
+             *SHARED_PACE],
             stdout=subprocess.DEVNULL, stderr=log, text=True,
         )  # fmt: skip
 

@@ -40,7 +40,7 @@ from pipelines.extraction.source import (
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.2.1"
+EXTRACTOR_VERSION = "1.2.2"
 
 LOGGER = logging.getLogger(__name__)
 

@@ -12,14 +12,19 @@ import pytest
 
 from pipelines.extract import extract_page
 from pipelines.extraction.page import collect_page_info
-from pipelines.extraction.title import _headline_part, _in_breadcrumb
+from pipelines.extraction.title import (
+    _headline_part,
+    _in_breadcrumb,
+    _section_names,
+    strip_site_name,
+)
 
 _PROSE = "The regulator said the new rules would take effect next year after a consultation. "
 _URL = "https://news.example/2024/05/02/story/"
 
 
-def _page(*, og: str = "", ld: str = "", title: str = "", body: str = "") -> str:
-    head = f'<meta property="og:title" content="{og}">' if og else ""
+def _page(*, og: str = "", ld: str = "", title: str = "", body: str = "", head: str = "") -> str:
+    head += f'<meta property="og:title" content="{og}">' if og else ""
     if ld:
         data = {"@type": "NewsArticle", "headline": ld}
         head += f'<script type="application/ld+json">{json.dumps(data)}</script>'
@@ -150,7 +155,138 @@ def test_breadcrumb_detection() -> None:
     tree = lxml.html.fromstring(
         "<html><body><nav><ul><li><h1>SEO title</h1></li></ul></nav>"
         '<div class="page-breadcrumbs"><h1>Crumb</h1></div>'
+        '<div class="article__header__crumb"><h1>Crumb of a header</h1></div>'
         '<header class="article-header"><h1>Headline</h1></header></body></html>'
     )
     info = collect_page_info(tree)
-    assert [_in_breadcrumb(h) for h in info.h1s] == [True, True, False]
+    assert [_in_breadcrumb(h) for h in info.h1s] == [True, True, True, False]
+
+
+# ---------------------------------------------------------------- affixes (1.2.2)
+
+
+def test_h1_in_a_crumb_element_is_not_the_visible_headline() -> None:
+    # a header's "crumb" line holds the SEO title in an <h1>; og:title is the printed <h2>
+    body = (
+        '<div class="article__header__crumb"><h1>Club coach Miller: „Nothing left to lose“</h1>'
+        "</div><h2>Coach Miller: „Nothing left to lose“</h2>"
+    )
+    html = _page(
+        og="Coach Miller: „Nothing left to lose“",
+        ld="Club coach Miller: „Nothing left to lose“",
+        title="Club coach Miller: „Nothing left to lose“ - Example",
+        body=body,
+    )
+    assert _title(html) == "Coach Miller: „Nothing left to lose“"
+
+
+def test_site_name_declared_as_the_whole_title_names_the_site_by_its_last_part() -> None:
+    # og:site_name repeats the page title (a template fault): taken whole it would erase every
+    # declared title and leave the blog's masthead <h1>
+    declared = "Three peaks in one day - Walking Notes"
+    html = _page(
+        og=declared,
+        title=declared,
+        head=f'<meta property="og:site_name" content="{declared}">',
+        body="<h1>Walking Notes</h1>",
+    )
+    assert _title(html) == "Three peaks in one day"
+
+
+def test_leading_site_name_cut_when_the_rest_is_the_printed_h1() -> None:
+    # a site name in another script than the domain: the <h1> shows where the headline starts
+    headline = "Fifty trillion flow into the stock market in three months"
+    html = _page(
+        og=f"Aria Press Agency - {headline}",
+        title=f"Aria Press Agency - {headline}",
+        body=f"<h1>{headline}</h1>",
+    )
+    assert _title(html) == headline
+
+
+def test_leading_kicker_with_a_colon_is_kept() -> None:
+    html = _page(
+        og="Budget talks: Ministers agree on spending cuts",
+        body="<h1>Ministers agree on spending cuts</h1><h1>Most read</h1>",
+    )
+    assert _title(html) == "Budget talks: Ministers agree on spending cuts"
+
+
+def _breadcrumb(*names: str) -> str:
+    items = [{"@type": "ListItem", "position": i, "item": {"name": n, "@id": f"/{i}"}}
+             for i, n in enumerate(names, 1)]  # fmt: skip
+    data = {"@type": "BreadcrumbList", "itemListElement": items}
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+@pytest.mark.parametrize(
+    ("head", "title", "expected"),
+    [
+        ('<meta property="article:section" content="Sports"><meta property="og:site_name" content="Daily Times">',
+         "Athletics championships set for July - Sports | Daily Times", "Athletics championships set for July"),
+        (_breadcrumb("Money Daily", "Cross-strait"),
+         "Chip makers hit by export rules | Cross-strait | Money Daily", "Chip makers hit by export rules"),
+        # a breadcrumb trail ending with the headline: the longest part is never a section name
+        (_breadcrumb("Home", "Politics", "Ministers agree on spending cuts"),
+         "Politics | Ministers agree on spending cuts", "Ministers agree on spending cuts"),
+        # a spaced colon joins a kicker, even one named like the section
+        ('<meta property="article:section" content="Sports">',
+         "Sports : The season starts in July", "Sports : The season starts in July"),
+        ('<meta property="article:section" content="Sports">',
+         "Sports stars back the new stadium", "Sports stars back the new stadium"),
+    ],
+)  # fmt: skip
+def test_section_name_affixes(head: str, title: str, expected: str) -> None:
+    assert _title(_page(title=title, head=head)) == expected
+
+
+def test_strip_site_name_with_sections() -> None:
+    sections = frozenset({"world", "news"})
+    assert strip_site_name("Storm hits the coast | World | News | Site", ["site"], sections) == (
+        "Storm hits the coast"
+    )
+    assert strip_site_name("World | Storm hits the coast", [], sections) == "Storm hits the coast"
+    assert strip_site_name("World - News", [], sections) == "World"
+
+
+def test_leading_part_printed_as_a_heading_is_the_headline() -> None:
+    # the <h1> is a teaser of another story; the headline is printed in an <h2>, and the
+    # declared title adds a sub-section name that is declared nowhere else
+    html = _page(
+        og="Chip makers hit by export rules | Cross-strait focus | Money Daily",
+        head='<meta property="og:site_name" content="Money Daily">',
+        body="<h1>Weekly: markets wait for the rate decision</h1>"
+        "<h2>Chip makers hit by export rules</h2>",
+    )
+    assert _title(html) == "Chip makers hit by export rules"
+
+
+def test_invisible_characters_removed() -> None:
+    html = _page(og="Parliament\u200b votes on the Bundes\u00adtag reform\ufeff")
+    assert _title(html) == "Parliament votes on the Bundestag reform"
+
+
+def test_section_names_leave_out_the_page_itself() -> None:
+    trail = [
+        {
+            "@type": "ListItem",
+            "position": 1,
+            "item": {"@id": "https://news.example/", "name": "Home"},
+        },
+        {
+            "@type": "ListItem",
+            "position": 2,
+            "item": "https://news.example/money/",
+            "name": "Money",
+        },
+        {"@type": "ListItem", "position": 3, "item": {"@id": _URL, "name": "Loft closes"}},
+        {"@type": "ListItem", "position": 3, "item": {"@id": "/2024/05/02/story", "name": "Again"}},
+        {"@type": "ListItem", "position": 4, "name": "Unlinked"},
+    ]
+    data = {"@type": "BreadcrumbList", "itemListElement": trail}
+    head = (
+        '<meta property="article:section" content="Retail">'
+        f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    )
+    info = collect_page_info(lxml.html.fromstring(_page(title="Loft closes", head=head)))
+    assert _section_names(info, _URL + "?utm_source=rss") == {"retail", "home", "money"}

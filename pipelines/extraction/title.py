@@ -1,25 +1,29 @@
 """The headline: declared titles (og, JSON-LD, twitter, <title>) checked against the visible one.
 
 Every candidate is cleaned the same way: HTML entities that publishers double-escape in JSON-LD
-are decoded, whitespace collapsed, and leading/trailing parts between separators that name the
-site (og:site_name, application-name, JSON-LD publisher, the domain's labels, a truncated site
-name) or carry a byline ("| by Jane Doe") are removed.
+are decoded, whitespace collapsed, invisible format characters (zero-width space, soft hyphen...)
+removed, and leading/trailing parts between separators are removed when they name the site
+(og:site_name, application-name, JSON-LD publisher, the domain's labels, a truncated site name;
+an og:site_name that repeats the page title counts by its last part), carry a byline ("| by Jane
+Doe") or name the page's section (article:section, JSON-LD articleSection, the items of a JSON-LD
+breadcrumb trail but the page itself; never the longest part, nor across a spaced colon).
 
 Publishers often declare several headlines: a social one (og:title, twitter:title), an SEO one
 (JSON-LD, <title>) and the one printed on the page. The printed one is the headline, so it
 decides: the visible heading is the first <h1> that is not a breadcrumb item (German and other
-templates put the SEO title in an <h1> inside the breadcrumb trail and print the headline in an
-<h2>), and, for a heading built of a kicker and a headline element ("Dachzeile"), its headline
-part; headings marked that way count among the <h2>s too. The first declared title, in the order
-og:title, JSON-LD headline, twitter:title, <title>, that equals a visible heading (compared by
-``title_key``) is the title. When none does and the declared titles are different headlines
-(not variants of one: two of them share less than half of their words), the visible <h1> is
-taken when it has 3 words or more and shares a word with one of them (so a section name in an
-<h1> is not). Otherwise the first non-empty candidate wins, in the order og:title, JSON-LD
-headline, twitter:title, first <h1>, <title>, a title cut short with an ellipsis giving way to a
-longer candidate it starts; a trailing part of it is then removed when what is left
-equals another candidate: "Headline - National | Site" next to an h1 "Headline" shows that
-" - National" is an affix, whatever it says. Only trailing parts are cut this way: a leading
+templates put the SEO title in an <h1> inside the breadcrumb trail or a "crumb" element and
+print the headline in an <h2>), and, for a heading built of a kicker and a headline element
+("Dachzeile"), its headline part; headings marked that way count among the <h2>s too. The first
+declared title, in the order og:title, JSON-LD headline, twitter:title, <title>, that equals a
+visible heading (compared by ``title_key``) is the title. When none does and the declared titles
+are different headlines (not variants of one: two of them share less than half of their words),
+the visible <h1> is taken when it has 3 words or more and shares a word with one of them (so a
+section name in an <h1> is not). Otherwise the first non-empty candidate wins, in the order
+og:title, JSON-LD headline, twitter:title, first <h1>, <title>, a title cut short with an
+ellipsis giving way to a longer candidate it starts; a trailing part of it is then removed when
+what is left equals another candidate or a printed <h2>: "Headline - National | Site" next to an
+h1 "Headline" shows that " - National" is an affix, whatever it says. Failing that, a leading
+part is removed the same way ("Site name - Headline"), but never one ended by a colon: a leading
 "Kicker: " belongs to many headlines.
 """
 
@@ -27,12 +31,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from lxml.html import HtmlElement
 
 from pipelines.extraction.page import PageInfo, ld_text
-from pipelines.extraction.text import clean_space, fold, host_labels, is_site_name
+from pipelines.extraction.text import absolute_url, clean_space, fold, host_labels, is_site_name
 
 MAX_TITLE_CHARS = 500
 # separators between a headline and a site/section name: spaced ASCII/typographic ones, and the
@@ -42,6 +46,7 @@ _SEPARATORS = re.compile(r"\s+(?:[|•·»«/\\~*]|::|-{1,2}|–|—|:)\s+|\s*[�
 _AFFIX_SEPARATORS = re.compile(r"\s+(?:[|•·»«/\\~*]|::|-{1,2}|–|—)\s+|\s*[｜]\s*")
 _BYLINE_PART = re.compile(r"^(?:by|von|por|par|door|di)\s+\S", re.IGNORECASE)
 _MAX_H1 = 6
+_INVISIBLE = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "«": '"',
                          "»": '"', "–": "-", "—": "-"})  # fmt: skip
 
@@ -50,16 +55,31 @@ def _is_affix(part: str, site_names: list[str]) -> bool:
     return is_site_name(part, site_names) or bool(_BYLINE_PART.match(part.strip()))
 
 
-def strip_site_name(title: str, site_names: list[str]) -> str:
-    """Drop leading/trailing separator-delimited parts that name the site (or are a byline)."""
+def strip_site_name(
+    title: str, site_names: list[str], sections: Collection[str] = frozenset()
+) -> str:
+    """Drop leading/trailing separator-delimited parts that name the site (or are a byline),
+    and those equal to one of ``sections`` (folded section names: "Headline | Politics | Site"),
+    unless joined by a spaced colon, which joins a kicker to its headline, or the longest part:
+    a breadcrumb trail may end with the headline itself."""
     title = clean_space(title)
     spans = _parts(title)
     if len(spans) < 2:
         return title
+    longest = max(range(len(spans)), key=lambda i: spans[i][1] - spans[i][0])
+
+    def part(i: int) -> str:
+        return title[spans[i][0] : spans[i][1]]
+
+    def section(i: int, joint: int) -> bool:  # ``joint``: the separator after part ``joint``
+        if i == longest or not sections or fold(part(i)) not in sections:
+            return False
+        return ":" not in title[spans[joint][1] : spans[joint + 1][0]]
+
     first, last = 0, len(spans) - 1
-    while last > first and _is_affix(title[spans[last][0] : spans[last][1]], site_names):
+    while last > first and (_is_affix(part(last), site_names) or section(last, last - 1)):
         last -= 1
-    while first < last and is_site_name(title[spans[first][0] : spans[first][1]], site_names):
+    while first < last and (is_site_name(part(first), site_names) or section(first, first)):
         first += 1
     return title[spans[first][0] : spans[last][1]].strip()
 
@@ -80,29 +100,48 @@ def title_key(text: str) -> str:
     return fold(text.translate(_QUOTES))
 
 
-def _clean(raw: str, site_names: list[str]) -> str:
-    text = clean_space(raw)
+def _norm(text: str | None) -> str:
+    """Whitespace collapsed, invisible format characters (zero-width space, word joiner, byte
+    order mark, soft hyphen) removed: they split or join words unseen and break comparison."""
+    if not text:
+        return ""
+    if "\u200b" in text or "\u2060" in text or "\ufeff" in text or "\u00ad" in text:
+        text = text.translate(_INVISIBLE)
+    return clean_space(text)
+
+
+def _clean(raw: str, site_names: list[str], sections: Collection[str] = frozenset()) -> str:
+    text = _norm(raw)
     if "&" in text and ";" in text:
-        text = clean_space(html.unescape(text))  # "&#8217;" double-escaped in JSON-LD
-    text = strip_site_name(text, site_names)
+        text = _norm(html.unescape(text))  # "&#8217;" double-escaped in JSON-LD
+    text = strip_site_name(text, site_names, sections)
     return "" if not text or is_site_name(text, site_names) else text[:MAX_TITLE_CHARS]
 
 
-def _cut_affix(text: str, others: set[str]) -> str:
+def _cut_affix(text: str, others: set[str], printed: Callable[[], set[str]] = lambda: set()) -> str:
     """The longest leading part of ``text``, ended at an affix separator, that equals another
-    candidate (``others`` holds their ``title_key``); ``text`` itself when none does."""
+    candidate, else one that equals a heading printed on the page (``others``, ``printed()``:
+    their ``title_key``), else the longest trailing part started at one that equals another
+    candidate ("Site name - Headline" next to an <h1> "Headline"); ``text`` itself when none
+    does."""
     spans = _parts(text, _AFFIX_SEPARATORS)
-    for last in range(len(spans) - 2, -1, -1):
-        head = text[: spans[last][1]].strip()
-        if title_key(head) in others:
-            return head
+    heads = [text[: spans[last][1]].strip() for last in range(len(spans) - 2, -1, -1)]
+    keys = [title_key(head) for head in heads]
+    for known in (others, printed()):
+        for head, key in zip(heads, keys, strict=True):
+            if key in known:
+                return head
+    for first in range(1, len(spans)):
+        tail = text[spans[first][0] :].strip()
+        if title_key(tail) in others:
+            return tail
     return text
 
 
 def _h1_texts(info: PageInfo) -> list[str]:
     texts = []
     for el in info.h1s[:_MAX_H1]:
-        text = clean_space(el.text_content())
+        text = _norm(el.text_content())
         if 3 <= len(text) <= MAX_TITLE_CHARS:
             texts.append(text)
     return texts
@@ -129,14 +168,15 @@ def _marks(el: HtmlElement) -> str:
 
 def _in_breadcrumb(el: HtmlElement) -> bool:
     """Whether a heading is an item of a breadcrumb trail or menu (inside <nav> or <li>, or in
-    an element whose class or id says "breadcrumb"): such an <h1> holds the SEO title."""
+    an element whose class or id says "crumb": "breadcrumb", "crumbs", "header__crumb"): such an
+    <h1> holds the SEO title."""
     node: HtmlElement | None = el
     for _ in range(_CRUMB_DEPTH + 1):
         if node is None:
             return False
         if node is not el and node.tag in ("nav", "li"):
             return True
-        if "breadcrumb" in f"{node.get('class') or ''} {node.get('id') or ''}".lower():
+        if "crumb" in f"{node.get('class') or ''} {node.get('id') or ''}".lower():
             return True
         node = node.getparent()
     return False
@@ -153,13 +193,13 @@ def _headline_part(heading: HtmlElement) -> str:
     for index, child in enumerate(children):
         marks = _marks(child)
         if _KICKER_MARK.search(marks):
-            kicker = clean_space(child.text_content())
-            full = clean_space(heading.text_content())
+            kicker = _norm(child.text_content())
+            full = _norm(heading.text_content())
             if kicker and full.startswith(kicker):
                 return full[len(kicker) :].lstrip(_KICKER_JOINT)
             return ""
         if index and _HEADLINE_MARK.search(marks):
-            return clean_space(child.text_content())
+            return _norm(child.text_content())
     return ""
 
 
@@ -167,7 +207,7 @@ def _visible_headings(info: PageInfo, site_names: list[str], h1: list[str]) -> I
     """Texts the page shows as its headline, most specific first, read as far as needed. The
     visible <h1> (its headline part for a kicker heading) is put in ``h1``."""
     for el in info.h1s[:_MAX_H1]:
-        full = clean_space(el.text_content())
+        full = _norm(el.text_content())
         if not 3 <= len(full) <= MAX_TITLE_CHARS or is_site_name(full, site_names):
             continue
         if _in_breadcrumb(el):
@@ -231,22 +271,23 @@ def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> s
 
     ``tree`` is the page ``info`` was collected from (its headings are in ``info``)."""
     del tree  # kept in the signature: callers pass the page; everything needed is in ``info``
-    publisher = ld_text((info.article or {}).get("publisher"))
-    site_names = [
-        n for n in (site_name, info.first("application-name"), publisher, *host_labels(url)) if n
-    ]
+    article = info.article or {}
     raws = [
         info.first("og:title"),
-        ld_text((info.article or {}).get("headline")),
+        ld_text(article.get("headline")),
         info.first("twitter:title"),
         "",  # the first <h1> that is not the site name: filled in when no declared title won
         info.title_tag,
     ]
+    names = (site_name, info.first("application-name"), ld_text(article.get("publisher")))
+    site_names = [_own_name(n, raws) for n in names if n] + host_labels(url)
+    parted = any(_SEPARATORS.search(r) for r in raws if r)
+    sections = _section_names(info, url) if parted else frozenset()
     h1_index = 3
     memo: dict[str, str] = {"": ""}  # og:title, twitter:title and <title> are often one text
     for raw in raws:
         if raw not in memo:
-            memo[raw] = _clean(raw, site_names)
+            memo[raw] = _clean(raw, site_names, sections)
     cleaned = [memo[raw] for raw in raws]
     declared = [c for i, c in enumerate(cleaned) if i != h1_index and c]
     chosen = _visible_choice(declared, info, site_names)
@@ -259,7 +300,59 @@ def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> s
         return best
     others = {title_key(c) for c in cleaned if c and c != best}
     others.discard("")
-    return _cut_affix(best, others)[:MAX_TITLE_CHARS]
+
+    def printed() -> set[str]:
+        return {title_key(_norm(el.text_content())) for el in info.h2s[:_MAX_H2]} - {""}
+
+    return _cut_affix(best, others, printed)[:MAX_TITLE_CHARS]
+
+
+def _own_name(name: str, titles: list[str]) -> str:
+    """A site name declared as the page's whole title ("Post title - Blog name" as og:site_name,
+    a template fault) names the site by its last part only; any other name as it is."""
+    if name not in titles:
+        return name
+    spans = _parts(name, _AFFIX_SEPARATORS)
+    return name[spans[-1][0] :].strip() if len(spans) > 1 else name
+
+
+_MAX_SECTION_CHARS = 60
+
+
+def _url_path(url: str) -> str:
+    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/").split("://", 1)[-1].lower()
+
+
+def _section_names(info: PageInfo, url: str) -> frozenset[str]:
+    """Folded names of the page's section: article:section, the JSON-LD articleSection and the
+    items of a JSON-LD breadcrumb trail but the page itself (the item without a link or with
+    the page's own address, often its last one, named with the headline)."""
+    found = list(info.all("article:section"))
+    section = (info.article or {}).get("articleSection")
+    found.extend(s for s in (section if isinstance(section, list) else [section]) if s)
+    own: set[str] | None = None
+    for obj in info.jsonld:
+        kind = obj.get("@type")
+        if kind != "BreadcrumbList" and not (isinstance(kind, list) and "BreadcrumbList" in kind):
+            continue
+        trail = obj.get("itemListElement")
+        for entry in trail if isinstance(trail, list) else ():
+            if not isinstance(entry, dict):
+                continue
+            item = entry.get("item")
+            name = entry.get("name") or (item.get("name") if isinstance(item, dict) else "")
+            link = (item.get("@id") or item.get("url")) if isinstance(item, dict) else item
+            if not isinstance(link, str) or not link.strip():
+                continue
+            if own is None:
+                pages = (url, info.first("og:url"), *info.links.get("canonical", ()))
+                own = {_url_path(u) for u in pages if u}
+            if not link.startswith("http"):
+                link = absolute_url(url, link) or link
+            if _url_path(link) not in own:
+                found.append(name)
+    keys = {fold(n) for n in found if isinstance(n, str) and len(n) <= _MAX_SECTION_CHARS}
+    return frozenset(keys - {""})
 
 
 _ELLIPSES = ("…", "...")

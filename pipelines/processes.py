@@ -25,6 +25,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
+from logging.handlers import QueueHandler
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -91,9 +92,11 @@ def serve(
     if name:
         name_process(name)
     start_watchdog(parent_pid)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
-    )
+    # Log records travel with the results and are logged by the parent, so they land wherever
+    # the crawl logs (its log file under cron), not on a stderr nobody reads.
+    root = logging.getLogger()
+    root.handlers[:] = [QueueHandler(results)]
+    root.setLevel(logging.INFO)
     target = factory()
     handle = getattr(target, "handle_batch", None) or (lambda batch: answer(target, batch))
     try:
@@ -177,6 +180,9 @@ class ProcessService:
                 ):
                     break
             if reply is False:
+                continue
+            if isinstance(reply, logging.LogRecord):
+                logging.getLogger(reply.name).handle(reply)
                 continue
             if reply is None:
                 running -= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -95,3 +96,26 @@ def test_inline_service_answers_in_this_process():
     with pytest.raises(ServiceError, match="bad input"):
         service.call("fail").result()
     assert service.close() == []
+
+
+class Chatty(Counter):
+    def speak(self, text: str) -> None:
+        logging.getLogger("tests.chatty").warning("worker says %s", text)
+
+
+def test_log_records_of_a_service_reach_the_callers_logging(caplog):
+    service = ProcessService(Chatty, name="test")
+    try:
+        with caplog.at_level(logging.INFO):
+            service.call("speak", "hello").result(timeout=60)
+            with pytest.raises(ServiceError):
+                service.call("fail").result(timeout=60)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and len(caplog.records) < 2:
+                time.sleep(0.05)
+    finally:
+        service.close(timeout=30)
+    messages = [(r.name, r.getMessage()) for r in caplog.records]
+    assert ("tests.chatty", "worker says hello") in messages
+    failure = [r for r in caplog.records if r.name == "pipelines.processes"]
+    assert failure and "ValueError: bad input" in failure[0].getMessage()

@@ -4,7 +4,8 @@
 article's transaction, before it commits) end the process with SIGKILL, exactly as the OOM killer
 or a power-off would. Points: ``store`` (ArchiveWriter; in a crawl it kills the writer process and
 the crawl with it), ``warc`` (halfway through writing a WARC record), ``writer`` (the crawl's
-writer process alone, before a batch: the crawl must notice and stop). Unset, it costs one
+writer process alone, before a batch: the crawl must notice and stop), ``extract`` (an
+extraction worker, before a page). Unset, it costs one
 dictionary lookup per passage.
 """
 

@@ -16,6 +16,8 @@ RUN_COUNTS = (
 # The ones a fetching process knows; the others are known only where articles are stored.
 FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modified")
 NO_ARTICLE = "collected no article"
+# Stats key set by whatever stops a crawl because it cannot go on (a dead writer or workers).
+STOPPED = "broadsheet/stopped"
 
 
 def judge_run(counts: dict[str, int]) -> tuple[str, str]:

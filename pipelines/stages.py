@@ -19,7 +19,7 @@ from .clock import now_iso
 from .extract import EXTRACTOR_VERSION
 from .models import ExtractedPage, FetchRecord, PageKind, SourcesConfig
 from .processes import ProcessService, ServiceDied
-from .runs import RUN_COUNTS, judge_run
+from .runs import RUN_COUNTS, STOPPED, judge_run
 from .runs import stat_key as _stat
 from .sources import load_sources, select
 from .store import Outcome, StoreResult
@@ -95,6 +95,7 @@ class StoreStage:
             return
         self.stopping = True
         logger.critical("the archive writer process died: stopping the crawl")
+        self.stats.set_value(STOPPED, "archive_writer_died")
         engine = self.crawler.engine if self.crawler is not None else None
         if engine is not None:
             # Not awaited: closing waits for the items in flight, this one included.
@@ -143,12 +144,15 @@ class StoreStage:
         if writer is None:
             return
         reason = self.stats.get_value("finish_reason") or "finished"
+        stopped = self.stats.get_value(STOPPED)
         calls = []
         for source in self.config.sources:
             counts = {
                 name: int(self.stats.get_value(_stat(source.id, name), 0)) for name in RUN_COUNTS
             }
             status, why = judge_run(counts)
+            if stopped:  # the crawl was cut short: failed, whatever it fetched
+                status, why = "failed", f"stopped early: {stopped.replace('_', ' ')}"
             calls.append(
                 writer.call(
                     "finish_run", self.run_id, source.id, counts, status, why or reason, now_iso()

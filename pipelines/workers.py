@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from .enrich import Derived, derive
 from .extract import analyse_html, extract_page
+from .faults import CrashPoints
 from .models import Extracted, FetchedPage, FoundLink, PageAnalysis, PageKind, Source
 from .processes import InlineService, ProcessService, ServiceError
 from .urlkind import url_kind_hint
@@ -62,6 +63,7 @@ class PageAnalyser:
 
     def __init__(self) -> None:
         self.link_cache: dict[str, FoundLink | None] = {}
+        self.crash_points = CrashPoints.from_env()  # tests: "extract" kills this worker
 
     def found_links(self, anchors: tuple[str, ...]) -> tuple[FoundLink, ...]:
         """Prepared links in page order, one per identity, leaving out what is no page."""
@@ -84,6 +86,7 @@ class PageAnalyser:
         return process_fetched(page, source)
 
     def analyse(self, page: FetchedPage, source: Source, link_limit: int) -> PageAnalysis:
+        self.crash_points.maybe_crash("extract")
         hint = url_kind_hint(page.url)  # a URL that says "list" or "about" is not extracted
         extracted, raw = analyse_html(
             page.body,

@@ -104,3 +104,27 @@ def test_a_dead_writer_stops_the_crawl_and_a_rerun_completes(tmp_path):
         assert crawl.db.execute("select count(*) from articles").fetchone()[0] == len(
             expected(server)
         )
+
+
+def test_dead_extraction_workers_stop_the_crawl_and_a_rerun_completes(tmp_path):
+    db_path = tmp_path / "archive.db"
+    with DemoServer() as server:
+        sources = write_sources_toml(server, tmp_path / "sources.toml")
+        command = crawl_command(sources, db_path)
+        env = {**os.environ, "BROADSHEET_CRASH_AT": "extract:30"}
+        started = time.monotonic()
+        dead = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert dead.returncode == 1, dead.stderr[-3000:]
+        assert "extraction worker processes died" in dead.stderr
+        assert "extraction_workers_died" in dead.stderr
+        assert "failed sources" in dead.stderr
+        assert time.monotonic() - started < 120
+        final = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert final.returncode == 0, final.stderr[-3000:]
+        crawl = Crawl(server, sqlite_utils.Database(db_path), db_path, final.stderr, 0)
+        assert sorted(stored_by_url(crawl)) == sorted(expected(server))
+        assert crawl.db.execute("select count(*) from articles").fetchone()[0] == len(
+            expected(server)
+        )

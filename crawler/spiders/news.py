@@ -46,7 +46,8 @@ from pipelines.models import (
     PageKind,
     SourcesConfig,
 )
-from pipelines.processes import InlineService, ProcessService
+from pipelines.processes import InlineService, ProcessService, ServiceDied
+from pipelines.runs import STOPPED
 from pipelines.runs import stat_key as _stat
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
@@ -105,6 +106,7 @@ class NewsSpider(Spider):
         # Identity keys of the pages requested this run. Checked before a Request is even
         # built (most links of a page were seen before); bounded by the request budget.
         self.requested: set[bytes] = set()
+        self.stopping: asyncio.Future[None] | None = None
         self.scopes: dict[str, SourceScope] = scopes_for(config.sources)
         self.scheduled: Counter[str] = Counter()
         # robots.txt as this process read it, per host: a second check before a link is even
@@ -392,6 +394,9 @@ class NewsSpider(Spider):
             analysis: PageAnalysis = await asyncio.wrap_future(
                 self.analyser.call("analyse", page, source, link_limit)
             )
+        except ServiceDied:
+            self._workers_died()
+            return
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop the crawl
             self.logger.error("extraction failed for %s: %s", response.url, exc)
             self.crawler.stats.inc_value(_stat(source_id, "errors"))
@@ -402,6 +407,19 @@ class NewsSpider(Spider):
         yield ExtractedPage(page, analysis.extracted, analysis.derived)
         for request in self._follow(response, source_id, analysis):
             yield request
+
+    def _workers_died(self) -> None:
+        """Without extraction workers nothing more can be stored: stop fetching (what was
+        fetched is in the WARC, and the next run fetches what was not stored)."""
+        if self.stopping is not None:
+            return
+        self.logger.critical("the extraction worker processes died: stopping the crawl")
+        self.crawler.stats.set_value(STOPPED, "extraction_workers_died")
+        engine = self.crawler.engine
+        # Not awaited: closing waits for the responses in flight, this one included.
+        self.stopping = asyncio.ensure_future(
+            engine.close_spider_async(reason="extraction_workers_died")
+        )
 
     def _redirect(self, response: Response, source_id: str) -> Iterator[Request | FetchRecord]:
         location = response.headers.get(b"Location")

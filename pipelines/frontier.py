@@ -90,16 +90,25 @@ class CrawlMemory:
         return self._conn
 
     def lookup(self, url: str) -> Known | None:
+        """What earlier runs know of the URL's page. Its validators (ETag, Last-Modified) count
+        only if the fetch belongs to a run that completed: a sitemap, feed or listing fetched by
+        a run that was killed may still list pages that run never reached, and a 304 would hide
+        them from every later run."""
         conn = self._connection()
         if conn is None:
             return None
         try:
             row = conn.execute(
-                "select p.url, p.kind, p.last_fetched_at, coalesce(p.etag, ''),"
-                " coalesce(p.last_modified, ''), p.article_id, a.published_at, a.first_seen_at"
-                " from pages p left join articles a on a.id = p.article_id"
-                " where p.identity = ? order by p.kind = 'article' desc, p.last_fetched_at desc"
-                " limit 1",
+                "select p.url, p.kind, p.last_fetched_at,"
+                " case when completed then coalesce(p.etag, '') else '' end,"
+                " case when completed then coalesce(p.last_modified, '') else '' end,"
+                " p.article_id, a.published_at, a.first_seen_at from ("
+                "  select *, exists (select 1 from crawl_runs r where r.source = pages.source"
+                "   and r.status = 'ok' and r.started_at <= pages.last_fetched_at"
+                "   and r.finished_at >= pages.last_fetched_at) as completed"
+                "  from pages where identity = ?"
+                " ) p left join articles a on a.id = p.article_id"
+                " order by p.kind = 'article' desc, p.last_fetched_at desc limit 1",
                 [identity_key(url)],
             ).fetchone()
         except sqlite3.OperationalError:

@@ -36,6 +36,7 @@ Reply = tuple[int, bool, Any]  # (call id, succeeded, result or traceback text)
 # How often a child checks that its parent lives, and the reader that its children do.
 WATCH_SECONDS = 1.0
 POLL_SECONDS = 0.5
+DEAD_GRACE_SECONDS = 5.0
 PR_SET_NAME = 15  # prctl option: the calling thread's name, which names the process too
 
 
@@ -147,6 +148,7 @@ class ProcessService:
         self._lock = threading.Lock()
         self._ids = itertools.count()
         self._closed = False
+        self._died = False
         for process in self._processes:
             process.start()
         self._reader = threading.Thread(target=self._read, name=f"{name}-results", daemon=True)
@@ -178,6 +180,7 @@ class ProcessService:
                 if any(p.exitcode not in (None, 0) for p in self._processes) or not any(
                     p.is_alive() for p in self._processes
                 ):
+                    self._died = True
                     break
             if reply is False:
                 continue
@@ -205,8 +208,21 @@ class ProcessService:
         """Answer what is queued, stop the processes and return their exit codes."""
         for _ in self._processes:
             self._calls.put(None)
+        start = time.monotonic()
         for process in self._processes:
-            process.join(timeout)
+            dead_since: float | None = None
+            while process.is_alive():
+                process.join(POLL_SECONDS)
+                now = time.monotonic()
+                if self._died:
+                    # After a death nobody reads the survivors' results, and one blocked on a
+                    # full pipe would never exit: a moment's grace, then kill (its calls failed).
+                    dead_since = dead_since or now
+                    if now - dead_since >= DEAD_GRACE_SECONDS:
+                        process.kill()
+                        process.join(DEAD_GRACE_SECONDS)
+                elif timeout is not None and now - start >= timeout:
+                    break
         self._reader.join(timeout)
         with self._lock:
             self._closed = True

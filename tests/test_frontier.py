@@ -1,0 +1,40 @@
+"""pipelines.frontier: what earlier runs know, and when their validators may be trusted."""
+
+from __future__ import annotations
+
+from archive.schema import open_archive
+from pipelines.frontier import CrawlMemory, conditional_headers
+from pipelines.models import FetchRecord, Source
+from pipelines.store import ArchiveWriter
+
+SOURCE = Source(id="s", url="http://127.0.0.1:9/")
+SITEMAP = "http://127.0.0.1:9/sitemap.xml"
+FEED = "http://127.0.0.1:9/feed.xml"
+
+
+def record(writer: ArchiveWriter, url: str, at: str) -> None:
+    writer.record_fetch(FetchRecord(url, "s", "sitemap", 200, at, etag='"v1"', last_modified=""))
+
+
+def test_validators_of_a_completed_run_are_used_those_of_a_killed_run_are_not(tmp_path):
+    path = tmp_path / "a.db"
+    writer = ArchiveWriter(open_archive(path), "test")
+    writer.upsert_sources((SOURCE,), "2026-01-01T00:00:00+00:00")
+    writer.start_run("r1", (SOURCE,), "2026-01-01T00:00:00+00:00")
+    record(writer, SITEMAP, "2026-01-01T00:00:05+00:00")
+    writer.finish_run("r1", "s", {}, "ok", "", "2026-01-01T00:01:00+00:00")
+    # a second run is killed after reading the feed: its rows stay "running", then "aborted"
+    writer.start_run("r2", (SOURCE,), "2026-01-02T00:00:00+00:00")
+    record(writer, FEED, "2026-01-02T00:00:05+00:00")
+    writer.start_run("r3", (SOURCE,), "2026-01-03T00:00:00+00:00")
+    writer.db.close()
+
+    memory = CrawlMemory(path)
+    try:
+        sitemap, feed = memory.lookup(SITEMAP), memory.lookup(FEED)
+    finally:
+        memory.close()
+    assert sitemap is not None and conditional_headers(sitemap) == {"If-None-Match": '"v1"'}
+    # known (so not counted as news), but asked for in full: its entries may never have been read
+    assert feed is not None and feed.kind == "sitemap"
+    assert conditional_headers(feed) == {}

@@ -189,6 +189,16 @@ def _m012_date_flags(db: sqlite_utils.Database) -> None:
         db["articles"].add_column(column, str)
 
 
+def _m013_published_date_index(db: sqlite_utils.Database) -> None:
+    """An index on the publication date as a UTC day, ``date(published_at)``: the expression the
+    articles page's date facet groups by (Datasette's DateFacet). With it the facet reads an
+    index in date order instead of converting and sorting every article's date: 556 ms to 84 ms
+    on 1,000,000 articles (docs/performance.md)."""
+    db.execute(
+        "create index if not exists idx_articles_published_date on articles(date(published_at))"
+    )
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
@@ -203,6 +213,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m010_agencies", _m010_agencies),
     ("m011_templates", m011_templates),
     ("m012_date_flags", _m012_date_flags),
+    ("m013_published_date_index", _m013_published_date_index),
 )
 
 

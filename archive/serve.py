@@ -6,10 +6,14 @@ The archive is served under the database name ``broadsheet`` whatever its file i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
@@ -113,6 +117,24 @@ def serve_env(db_path: Path, warc_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def _forwarding_sigterm(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Pass a SIGTERM sent to us (``kill <pid>``, a supervisor, a test's ``terminate()``) on to
+    Datasette, which then shuts down; without this the child outlived us, holding its port."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+
+    def forward(signum: int, frame: object) -> None:
+        proc.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def serve(
     db_path: Path,
     host: str = "127.0.0.1",
@@ -138,10 +160,13 @@ def serve(
             "%s has uncheckpointed changes in its -wal file; immutable mode will not show them",
             db_path,
         )
-    with subprocess.Popen(
-        serve_command(db_path, host=host, port=port, immutable=immutable),
-        env=serve_env(db_path, warc_dir),
-    ) as proc:
+    with (
+        subprocess.Popen(
+            serve_command(db_path, host=host, port=port, immutable=immutable),
+            env=serve_env(db_path, warc_dir),
+        ) as proc,
+        _forwarding_sigterm(proc),
+    ):
         try:
             return _exit_code(proc.wait())
         except KeyboardInterrupt:

@@ -81,7 +81,7 @@ def analyse_html(
     if tree is None:
         return Extracted(kind=PageKind.EMPTY, kind_reason="no HTML content"), NO_LINKS
     # Links first: the body extractor prunes the tree in place.
-    links = read_links(tree, url, link_limit)
+    links = read_links(tree, url, link_limit) if link_limit > 0 else NO_LINKS
     if kind_hint is not None:
         return Extracted(kind=kind_hint, kind_reason="url pattern"), links
     try:

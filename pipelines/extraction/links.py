@@ -22,46 +22,43 @@ class RawLinks:
     examined: int  # anchors looked at (the page may have had more)
 
 
-def base_url_of(tree: HtmlElement, url: str) -> str:
-    """The page URL, or the document's ``<base href>`` resolved against it."""
-    for base in tree.iter("base"):
-        href = (base.get("href") or "").strip()
-        if href:
-            try:
-                return urljoin(url, href)
-            except ValueError:
-                return url
-    return url
+def _resolve(base: str, href: str) -> str | None:
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
 
 
 def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
-    """Followable anchors (``rel=nofollow`` left out) of the first ``limit`` ``<a>``/``<area>``.
+    """Followable anchors (``rel=nofollow`` left out) of the first ``limit`` ``<a>``/``<area>``,
+    and the ``<link>`` elements, in one walk over the tree.
 
-    The limit bounds the work on a page with 100,000 links; duplicates are dropped here.
+    The limit bounds the work on a page with 100,000 links; duplicates are dropped here. A
+    ``<base href>`` applies to every URL of the page, so anchors are resolved after the walk.
     """
-    base = base_url_of(tree, url)
-    anchors: list[str] = []
-    seen: set[str] = set()
+    base = url
+    hrefs: list[str] = []
+    alternates: list[tuple[str, str, str]] = []
     examined = 0
-    for element in tree.iter("a", "area"):
-        href = element.get("href")
+    for element in tree.iter("a", "area", "link", "base"):
+        tag, href = element.tag, element.get("href")
         if href is None:
             continue
-        if examined >= limit:
-            break
-        examined += 1
-        if "nofollow" in (element.get("rel") or "").lower().split():
-            continue
-        try:
-            absolute = urljoin(base, href.strip())
-        except ValueError:  # e.g. a malformed IPv6 host
-            continue
-        if absolute.startswith(_SCHEMES) and absolute not in seen:
+        if tag == "base":
+            if base == url and href.strip():
+                base = _resolve(url, href) or url
+        elif tag == "link":
+            if element.get("rel"):
+                alternates.append((element.get("rel") or "", element.get("type") or "", href))
+        elif examined < limit:
+            examined += 1
+            if "nofollow" not in (element.get("rel") or "").lower().split():
+                hrefs.append(href)
+    anchors: list[str] = []
+    seen: set[str] = set()
+    for href in hrefs:
+        absolute = _resolve(base, href)
+        if absolute and absolute.startswith(_SCHEMES) and absolute not in seen:
             seen.add(absolute)
             anchors.append(absolute)
-    alternates = tuple(
-        (link.get("rel") or "", link.get("type") or "", link.get("href") or "")
-        for link in tree.iter("link")
-        if link.get("rel") and link.get("href")
-    )
-    return RawLinks(tuple(anchors), alternates, examined)
+    return RawLinks(tuple(anchors), tuple(alternates), examined)

@@ -146,7 +146,9 @@ _ABBREVIATIONS = frozenset(
         "cf",
     ]
 )
-_SENTENCE_END = re.compile(r"(?P<p>[.!?۔؟]+)[\"'”’)\]]*(?=\s)|\n")
+# A run of sentence punctuation (its first character, then ``more``), closing quotes or brackets,
+# then whitespace; or a line break. Starting with one character class lets the engine skip ahead.
+_SENTENCE_END = re.compile(r"[.!?۔؟\n](?:(?<=\n)|(?P<more>[.!?۔؟]*)[\"'”’)\]]*(?=\s))")
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")
 
 
@@ -157,9 +159,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
-        punct = m.group("p")
-        if punct is not None:
-            if punct == ".":
+        first = text[m.start()]
+        if first != "\n":
+            if first == "." and not m.group("more"):
                 lo = max(0, m.start() - 40)
                 word_start = (
                     max(lo - 1, text.rfind(" ", lo, m.start()), text.rfind("\n", lo, m.start())) + 1
@@ -268,16 +270,38 @@ _CUR_SYMBOL_AGAIN = r"(?:US\s?\$|\$|€|£|¥|₹|R[sS]\.?\s?|Tk\.?\s?|PKR\s?|IN
 # "$4bn", "US$ 4.1 billion", "Rs. 50,000", "PKR 350 billion", "$2-3 billion", "$3.2bn-$3.5bn".
 # A "to" range joins only when the second figure repeats no currency ("$2 to 3 billion");
 # "$5 billion to $6 billion" is two facts, like "from Rs 150,000 to Rs 300,000".
+# The currency alternatives in the order they are tried, as (first character, rest):
+# US\s?\$ | (?:C|A|AU|HK|S|NZ|NT)\$ | \$ | € | £ | ¥ | ₹ | R[sS]\.? | Tk\.? | Rp\.? | RM(?=\s?\d)
+# | (?:ISO codes)(?=\s?\d), none right after [\w$€£¥₹]. The pattern branches on the first character
+# and tests that boundary after it, so the regex engine skips ahead to possible first characters
+# instead of trying the whole alternation at every position of the text.
+_CURRENCY_ALTERNATIVES = [
+    ("U", r"S\s?\$"),
+    *[(alt[0], re.escape(alt[1:]) + r"\$") for alt in ("C", "A", "AU", "HK", "S", "NZ", "NT")],
+    *[(symbol, "") for symbol in "$€£¥₹"],
+    ("R", r"[sS]\.?"),
+    ("T", r"k\.?"),
+    ("R", r"p\.?"),
+    ("R", r"M(?=\s?\d)"),
+    *[(code[0], code[1:] + r"(?=\s?\d)") for code in _ISO_CODES],
+]
+_CURRENCY_BY_FIRST: dict[str, list[str]] = {}
+for _first, _rest in _CURRENCY_ALTERNATIVES:
+    _CURRENCY_BY_FIRST.setdefault(_first, []).append(_rest)
+_CUR = "|".join(
+    f"{re.escape(first)}(?<![\\w$€£¥₹].)(?:{'|'.join(rests)})"
+    for first, rests in _CURRENCY_BY_FIRST.items()
+)
 _MONEY_PREFIXED = re.compile(
-    r"(?<![\w$€£¥₹])(?P<cur>US\s?\$|(?:C|A|AU|HK|S|NZ|NT)\$|\$|€|£|¥|₹|R[sS]\.?|Tk\.?|Rp\.?"
-    rf"|RM(?=\s?\d)|(?:{_ISO})(?=\s?\d))"
+    rf"(?P<cur>{_CUR})"
     rf"\s?(?P<neg>[-−])?(?P<n1>{_NUM})(?:\s?(?P<m1>{_MULT}))?"
     rf"(?:\s?[-–]\s?{_CUR_SYMBOL_AGAIN}(?P<n2>{_NUM})(?:\s?(?P<m2>{_MULT}))?"
     rf"|\s+to\s+(?P<n3>{_NUM})\s?(?P<m3>{_MULT}))?"
     r"(?!\w)(?![.,]\d)"
 )
 # Every other fact hangs off a number: one scan finds them, anchored matches read what follows.
-_NUMBER = re.compile(rf"(?<![\w.,]){_NUM}")
+# (?<![\w.,])_NUM, with the look-behind after the first digit so that the engine skips to digits.
+_NUMBER = re.compile(r"\d(?<![\w.,].)\d*" + _NUM.removeprefix(r"\d+"))
 _MONEY_SUFFIX = re.compile(
     rf"(?:\s?[-–]\s?(?P<n2>{_NUM}))?(?:\s?(?P<m1>{_MULT}))?\s+"
     r"(?P<adj>(?:US|U\.S\.|American|Indian|Pakistani|Sri\s+Lankan|Nepalese|Nepali|Canadian"
@@ -391,9 +415,12 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _NUMWORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 # Leading with a character class lets the regex engine skip ahead; the word is checked in Python.
+# A match is always a whole [\w-] token, so only tokens whose tail after the first letter is a
+# number word's are worth returning.
+_NUMBER_TAILS = "|".join(sorted({word[1:] for word in _NUMBER_WORDS}, key=len, reverse=True))
 _NUMBER_WORD = re.compile(
-    r"[OoTtFfSsEeNnHh](?<![\w-].)[a-z]{2,8}(?:-(?:one|two|three|four|five|six|seven|eight|nine))?"
-    r"(?![\w-])"
+    rf"[OoTtFfSsEeNnHh](?<![\w-].)(?:{_NUMBER_TAILS})"
+    r"(?:-(?:one|two|three|four|five|six|seven|eight|nine))?(?![\w-])"
 )
 _ORDINALS = {
     "first": 1,
@@ -701,8 +728,8 @@ class _Scan:
     """Per-call working state: the text, its sentences, and which characters facts already own."""
 
     text: str
-    sentences: list[tuple[int, int]]
-    starts: list[int]
+    sentences: list[tuple[int, int]] | None  # sentence_spans(text), on first use
+    starts: list[int] | None
     fiscal: FiscalYear
     default_rupee: str
     default_dollar: str
@@ -711,6 +738,9 @@ class _Scan:
     rupees: dict[int, str] = field(default_factory=dict)  # sentence start -> rupee currency
 
     def sentence_of(self, pos: int) -> tuple[int, int]:
+        if self.sentences is None or self.starts is None:  # many texts hold no figure at all
+            self.sentences = sentence_spans(self.text)
+            self.starts = [s for s, _ in self.sentences]
         index = bisect_right(self.starts, pos) - 1
         return self.sentences[index] if index >= 0 else (0, len(self.text))
 
@@ -748,11 +778,10 @@ def extract_facts(
     """
     if not text or not isinstance(text, str):
         return []
-    sentences = sentence_spans(text)
     scan = _Scan(
         text=text,
-        sentences=sentences,
-        starts=[s for s, _ in sentences],
+        sentences=None,
+        starts=None,
         fiscal=fiscal,
         default_rupee=default_rupee,
         default_dollar=default_dollar,
@@ -884,6 +913,8 @@ def _money(scan: _Scan, numbers: list[tuple[int, int]]) -> None:
         )
         if fields is not None and scan.free(begin, m.end()):
             scan.add(begin, m.end(), "money", fields)
+    if not numbers:
+        return
     lowered = text.lower()
     if not any(word in lowered for word in _MONEY_WORDS) and not any(
         code in text for code in _ISO_CODES

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from pipelines.gazetteer import trie_pattern
+from pipelines.gazetteer import TrieScanner
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -29,10 +29,11 @@ POLICIES: tuple[str, ...] = ("keep", "flag", "drop")
 
 NEGATIVE = "negative"  # the category name under which negative terms are reported
 
-# Left/right word boundaries that also work for Urdu and other scripts Python's \w covers.
-_LEFT = r"(?<!\w)"
-_RIGHT = r"(?!\w)"
-_SPACES = re.compile(r"\s+")
+# Terms are word-bounded (``TrieScanner``: no \w character right before or after), which also
+# works for Urdu and other scripts Python's \w covers.
+_BOUND = r"\w"
+# Whitespace runs other than a lone space (replacing those by a space is replacing every \s+ run).
+_SPACES = re.compile(r"\s(?:(?<! )\s*|\s+)")
 _WORD = re.compile(r"\w+")
 
 
@@ -58,9 +59,9 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class _Matcher:
-    """Compiled patterns for one lexicon: exact-case and any-case, whole-word and stem terms."""
+    """Compiled scanners for one lexicon: exact-case and any-case, whole-word and stem terms."""
 
-    patterns: tuple[re.Pattern[str], ...]
+    scanners: tuple[TrieScanner, ...]
     keys: tuple[Mapping[str, Term], ...]
     folded: tuple[bool, ...]
     stems: tuple[bool, ...]
@@ -106,15 +107,15 @@ def _compile(terms: tuple[Term, ...]) -> _Matcher:
         folded = literal == literal.lower()
         key = literal.casefold() if folded else literal
         groups.setdefault((folded, stem), {})[key] = term
-    patterns, keys, folds, stems = [], [], [], []
+    scanners, keys, folds, stems = [], [], [], []
     for (folded, stem), mapping in sorted(groups.items()):
-        tail = r"\w*" if stem else _RIGHT
-        flags = re.IGNORECASE if folded else 0
-        patterns.append(re.compile(f"{_LEFT}(?P<t>{trie_pattern(mapping)}){tail}", flags))
+        scanners.append(
+            TrieScanner.build(mapping, left=_BOUND, right=_BOUND, folded=folded, stem=stem)
+        )
         keys.append(mapping)
         folds.append(folded)
         stems.append(stem)
-    return _Matcher(tuple(patterns), tuple(keys), tuple(folds), tuple(stems))
+    return _Matcher(tuple(scanners), tuple(keys), tuple(folds), tuple(stems))
 
 
 def _parse(data: dict, version: str) -> Lexicon:
@@ -159,14 +160,14 @@ def _counts(lexicon: Lexicon, text: str) -> dict[Term, int]:
     text = _SPACES.sub(" ", text)
     matcher = lexicon.matcher
     found: list[tuple[int, int, Term]] = []
-    for pattern, mapping, folded in zip(
-        matcher.patterns, matcher.keys, matcher.folded, strict=True
+    for scanner, mapping, folded in zip(
+        matcher.scanners, matcher.keys, matcher.folded, strict=True
     ):
-        for m in pattern.finditer(text):
-            literal = m.group("t")
+        for start, key_end, end in scanner.spans(text):
+            literal = text[start:key_end]
             term = mapping.get(literal.casefold() if folded else literal)
             if term is not None:
-                found.append((m.start(), m.end(), term))
+                found.append((start, end, term))
     # Terms from different pattern groups can overlap (the stem "برآمد*" inside the phrase
     # "آئی ٹی برآمدات"); the longest leftmost one counts, so no text is evidence twice.
     found.sort(key=lambda item: (item[0], item[0] - item[1]))

@@ -8,11 +8,10 @@ processes and machines and may be persisted.
 from __future__ import annotations
 
 import re
+import unicodedata
 import zlib
 
 import numpy as np
-
-from .dedup import normalise_for_hash
 
 # Odd 64-bit multipliers (from the golden ratio and MurmurHash3's finaliser): fixed, never seeded.
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -21,16 +20,16 @@ _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 _S32 = np.uint64(32)
 
+# A word of ``normalise_for_hash``: a run of letters and digits (its [\W_]+ runs are spaces).
+_TOKEN = re.compile(r"[^\W_]+")
 # Numbers keep their decimal point but lose thousands separators: "1,500" and "1500" agree.
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# A capitalised word, with what precedes it when that makes it a sentence opener (start of a
-# line, or after sentence punctuation, quotes or brackets): openers say nothing about names.
-_CAPITALISED = re.compile(
-    r"(?P<opener>(?:^|[.!?:;\"“”'‘’(\[—–-])\s*)?"
-    r"(?P<word>[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’&-]*)",
-    re.MULTILINE,
-)
-_POSSESSIVE = re.compile(r"['’]s?$")
+# (\d+ written \d\d* so that the regex engine skips ahead to digits.)
+_NUMBER = re.compile(r"\d\d*(?:[.,]\d+)*")
+# A capitalised word. It is a sentence opener, which says nothing about names, when it starts a
+# line or follows sentence punctuation, a quote or a bracket (whitespace between allowed): this
+# is what `(?:^|[OPENERS])\s*` before it, scanning the text from left to right, would match.
+_CAPITALISED = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’&-]*")
+_OPENERS = frozenset(".!?:;\"“”'‘’([—–-")
 # Capitalised function words that open headings, bullets and quotes anywhere in a line.
 _CAPITAL_STOPWORDS = frozenset(
     {
@@ -43,8 +42,9 @@ _CAPITAL_STOPWORDS = frozenset(
 
 
 def words(text: str) -> list[str]:
-    """Case-folded words without punctuation (the same normalisation as ``content_hash``)."""
-    return normalise_for_hash(text).split()
+    """Case-folded words without punctuation: ``dedup.normalise_for_hash(text).split()`` (the
+    normalisation of ``content_hash``), in one pass."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
 def fmix64(values: np.ndarray) -> np.ndarray:
@@ -57,9 +57,8 @@ def fmix64(values: np.ndarray) -> np.ndarray:
 
 
 def word_hashes(tokens: list[str]) -> np.ndarray:
-    return np.fromiter(
-        (zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
-    )
+    """CRC-32 of each token's UTF-8 bytes."""
+    return np.fromiter(map(zlib.crc32, map(str.encode, tokens)), dtype=np.uint64, count=len(tokens))
 
 
 def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
@@ -73,10 +72,11 @@ def shingle_hashes(tokens: list[str], size: int) -> np.ndarray:
         return np.zeros(0, dtype=np.uint32)
     hashed = word_hashes(tokens)
     count = max(len(tokens) - size + 1, 1)
-    acc = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for offset in range(min(size, len(tokens))):
-            acc = (acc ^ hashed[offset : offset + count]) * _MUL
+        acc = hashed[:count] * _MUL  # (0 ^ first word) * _MUL
+        for offset in range(1, min(size, len(tokens))):
+            acc ^= hashed[offset : offset + count]
+            acc *= _MUL
         acc = fmix64(acc)
     return np.unique((acc >> _S32).astype(np.uint32))
 
@@ -87,22 +87,46 @@ def salient_tokens(text: str) -> set[str]:
     Names are capitalised words that do not open a sentence (a crude but language-light proxy
     for named entities); numbers are digit runs with thousands separators dropped.
     """
-    found = {m.group().replace(",", "") for m in _NUMBER.finditer(text)}
+    found = {number.replace(",", "") for number in _NUMBER.findall(text)}
+    names: set[str] = set()
+    after = 0  # where the previous capitalised word ended
     for m in _CAPITALISED.finditer(text):
-        if m.group("opener") is not None:
-            continue
-        folded = _POSSESSIVE.sub("", m.group("word").casefold())
-        if folded and folded not in _CAPITAL_STOPWORDS:
-            found.add(folded)
-    return found
+        start = m.start()
+        folded = m.group().casefold()
+        if folded.endswith(("'", "’")):  # possessive: "Reuters'", "Dawn's"
+            folded = folded[:-1]
+        elif folded.endswith(("'s", "’s")):
+            folded = folded[:-2]
+        if (
+            folded
+            and folded not in names
+            and folded not in _CAPITAL_STOPWORDS
+            and not _opens_sentence(text, after, start)
+        ):
+            names.add(folded)
+        after = m.end()
+    return found | names
+
+
+def _opens_sentence(text: str, after: int, start: int) -> bool:
+    """Whether the word at ``start`` opens a line or a sentence: only whitespace between it and
+    the start of a line, or an opener character, at or after ``after`` (text before ``after``
+    belongs to the previous word)."""
+    pos = start
+    while pos > after:
+        before = text[pos - 1]
+        if before == "\n":
+            return True
+        if not before.isspace():
+            return before in _OPENERS
+        pos -= 1
+    return pos == 0 or text[pos - 1] == "\n"
 
 
 def salient_hashes(text: str) -> np.ndarray:
     """Sorted distinct CRC-32s of ``salient_tokens``: compact enough to store per article."""
     tokens = salient_tokens(text)
-    return np.unique(
-        np.fromiter((zlib.crc32(t.encode("utf-8")) for t in tokens), np.uint32, len(tokens))
-    )
+    return np.unique(np.fromiter(map(zlib.crc32, map(str.encode, tokens)), np.uint32, len(tokens)))
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> float:

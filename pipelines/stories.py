@@ -120,15 +120,43 @@ def _features(text: str, config: StoryConfig) -> tuple[list[str], np.ndarray]:
     return tokens, shingle_hashes(tokens, config.shingle_size)
 
 
+# MurmurHash3's 32-bit finaliser, which datasketch's affine32 scheme applies to every input hash.
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
+
+
+def _minhash_values(template: MinHash, shingles: np.ndarray) -> np.ndarray:
+    """``template.copy().update_batch(shingles)``'s hash values, without the per-value Python
+    calls of ``update_batch``: the same uint32 arithmetic on the whole array at once."""
+    if template.scheme != SCHEME:  # not the arithmetic below: let datasketch do it
+        minhash = template.copy()
+        minhash.update_batch(shingles.tolist())
+        return minhash.hashvalues
+    if shingles.size == 0:
+        return template.hashvalues.copy()
+    shift1, mul1, shift2, mul2 = _FMIX32
+    hv = shingles.astype(np.uint32)
+    hv ^= hv >> shift1
+    hv *= mul1
+    hv ^= hv >> shift2
+    hv *= mul2
+    hv ^= hv >> shift1
+    a, b = template.permutations
+    permuted = np.multiply.outer(hv, a)  # a * h + b mod 2^32, one row per shingle
+    permuted += b
+    return np.minimum(template.hashvalues, permuted.min(axis=0))
+
+
 def signature_of(text: str, config: StoryConfig, template: MinHash | None = None) -> Signature:
     """The signature of one body. Deterministic: same text and config, same bytes anywhere.
 
     ``template`` (from ``minhash_template``) saves regenerating the permutations per call.
     """
     tokens, shingles = _features(text, config)
-    minhash = (template or minhash_template(config)).copy()
-    minhash.update_batch(shingles.tolist())
-    return Signature(LeanMinHash(minhash), len(tokens), int(shingles.size), salient_hashes(text))
+    template = template or minhash_template(config)
+    minhash = LeanMinHash(
+        seed=template.seed, hashvalues=_minhash_values(template, shingles), scheme=template.scheme
+    )
+    return Signature(minhash, len(tokens), int(shingles.size), salient_hashes(text))
 
 
 def signatures_of(texts: Iterable[str], config: StoryConfig) -> Iterator[Signature]:

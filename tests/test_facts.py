@@ -1,5 +1,6 @@
 import importlib.util
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -367,6 +368,81 @@ def test_never_raises_on_any_text(text):
 def test_entities_never_raise_and_offsets_hold(text):
     for mention in [*countries_in(text), *organisations_in(text)]:
         assert text[mention.start : mention.end] == mention.text
+
+
+# The scanning regexes are written so that the regex engine can skip ahead to their first
+# character; each must find exactly what its plain form (kept here as the definition) finds.
+CURRENCY_SOUP = st.sampled_from(
+    [
+        "US$", "US $", "AU$", "A$", "HK$", "NZ$", "NT$", "C$", "S$", "$", "€", "£", "¥", "₹",
+        "Rs", "RS.", "Tk.", "Tk", "Rp", "Rp.", "RM", "USD", "AUD", "CHF", "PKR", "RUB", "XYZ",
+        "5", "4.1", "1,500", "2-3", "-", "−", "bn", " billion", " to ", " ", "", "a", "_", ".",
+        "twenty-five", "Forty", "one", "often", "seventeen-one", "hundred-two", "Ninety-nine",
+        "!", "?", "۔", "؟", "\n", "”", "’", ")", "]", "'", "Mr", "x",
+    ]
+)  # fmt: skip
+NUMBER_WORDS = st.sampled_from(sorted(facts_module._NUMBER_WORDS)).map(
+    lambda w: w if len(w) % 2 else w.title()
+)
+SOUP = st.lists(TOKENS | CURRENCY_SOUP | NUMBER_WORDS, max_size=40).map("".join)
+
+
+def _spans_and_groups(pattern, text):
+    return [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(SOUP)
+def test_number_scan_is_its_plain_form(text):
+    plain = re.compile(rf"(?<![\w.,]){facts_module._NUM}")
+    assert _spans_and_groups(facts_module._NUMBER, text) == _spans_and_groups(plain, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SOUP)
+def test_money_prefixed_scan_is_its_plain_form(text):
+    iso = "|".join(facts_module._ISO_CODES)
+    cur = (
+        r"US\s?\$|(?:C|A|AU|HK|S|NZ|NT)\$|\$|€|£|¥|₹|R[sS]\.?|Tk\.?|Rp\.?"
+        rf"|RM(?=\s?\d)|(?:{iso})(?=\s?\d)"
+    )
+    fast = facts_module._MONEY_PREFIXED
+    rest = fast.pattern.removeprefix(f"(?P<cur>{facts_module._CUR})")
+    plain = re.compile(rf"(?<![\w$€£¥₹])(?P<cur>{cur}){rest}")
+    assert _spans_and_groups(fast, text) == _spans_and_groups(plain, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SOUP)
+def test_number_word_scan_returns_every_number_word(text):
+    plain = re.compile(
+        r"[OoTtFfSsEeNnHh](?<![\w-].)[a-z]{2,8}(?:-(?:one|two|three|four|five|six|seven|eight"
+        r"|nine))?(?![\w-])"
+    )
+    words = facts_module._NUMBER_WORDS
+
+    def accepted(pattern):
+        found = []
+        for m in pattern.finditer(text):
+            head, _, unit = m.group().lower().partition("-")
+            if m.group().lower() in words or (
+                head in words and unit in words and words[head] >= 20
+            ):
+                found.append(m.span())
+        return found
+
+    assert accepted(facts_module._NUMBER_WORD) == accepted(plain)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SOUP | st.text(alphabet=".!?۔؟\n\"'”’)] aB\t\u00a0", max_size=30))
+def test_sentence_end_scan_is_its_plain_form(text):
+    plain = re.compile(r"(?P<p>[.!?۔؟]+)[\"'”’)\]]*(?=\s)|\n")
+    fast = [
+        (m.span(), None if text[m.start()] == "\n" else text[m.start()] + m.group("more"))
+        for m in facts_module._SENTENCE_END.finditer(text)
+    ]
+    assert fast == [(m.span(), m.group("p")) for m in plain.finditer(text)]
 
 
 @pytest.mark.parametrize("unit", ["$1 ", "FY24 ", "5% ", "between 2019 and 2024 ", "1 ", ". "])

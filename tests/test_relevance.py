@@ -100,6 +100,19 @@ def test_capitalised_terms_match_as_written(lexicons):
     ]
 
 
+def test_any_case_terms_match_as_ignorecase_does(lexicons):
+    # The fast scan runs on lower-cased text; a text with a character whose IGNORECASE match is
+    # not its lower case ("ſ" matches "s") is scanned with the reference pattern instead.
+    for body in ("SOFTWARE EXPORTS rose", "ſoftware exports rose", "Software Exports — “rose”"):
+        matched = score("", body, "en", lexicons).matched
+        assert [(m.term, m.count) for m in matched] == [("software exports", 1)], body
+
+
+def test_runs_of_whitespace_count_as_one_space(lexicons):
+    spaced = score("", "IT \n\t exports and  software\u00a0houses", "en", lexicons)
+    assert [m.term for m in spaced.matched] == ["IT exports", "software houses"]
+
+
 def test_stems_and_longest_terms(lexicons):
     matched = score("", "Startups and start-ups hired developers.", "en", lexicons).matched
     assert {(m.term, m.count) for m in matched} == {

@@ -1,15 +1,19 @@
 import hashlib
 import json
+import re
 import sqlite3
 import sys
 
 import numpy as np
 import pytest
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.schema import open_archive
 from bench.eval_stories import FIXTURES, evaluate
-from pipelines import stories
-from pipelines.dedup import build_record
+from pipelines import shingles, stories
+from pipelines.dedup import build_record, normalise_for_hash
 from pipelines.models import Extracted, FetchedPage, PageKind, Source
 from pipelines.shingles import overlap, salient_tokens, shingle_hashes, words
 from pipelines.store import ArchiveWriter
@@ -90,6 +94,71 @@ def test_shingles_and_salient_tokens():
     assert {"karachi", "chamber", "1500", "march"} <= tokens
     assert "reuters" not in tokens and "the" not in tokens  # sentence openers
     assert overlap(np.array([1, 2, 3], np.uint32), np.array([2, 3], np.uint32)) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("  Karachi said.\n   Lahore agreed; Quetta too", set()),  # line and sentence openers
+        ('The Foo- Bar deal. "Khan" met (Ali) and Omar’s team', {"foo-", "bar", "omar"}),
+        ("U.S. Bank and IMF’ said it: Zong", {"imf"}),
+    ],
+)
+def test_salient_names_skip_sentence_openers(text, names):
+    assert salient_tokens(text) == names
+
+
+# The definition of a name token: a capitalised word matched without an opener by this regex.
+_OPENER_WORD = re.compile(
+    r"(?P<opener>(?:^|[.!?:;\"“”'‘’(\[—–-])\s*)?(?P<word>[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’&-]*)",
+    re.MULTILINE,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Khan", "Ali's", "IMF’", "Foo- ", "the", "The", "A", "x", "1,500", "2.5"])
+        | st.sampled_from(list(" \n\t.!?:;\"“”'‘’([—–-,&_")),
+        max_size=30,
+    ).map("".join)
+)
+def test_salient_names_are_their_definition(text):
+    names = set()
+    for m in _OPENER_WORD.finditer(text):
+        if m.group("opener") is None:
+            folded = re.sub(r"['’]s?$", "", m.group("word").casefold())
+            if folded and folded not in shingles._CAPITAL_STOPWORDS:
+                names.add(folded)
+    numbers = {n.replace(",", "") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
+    assert salient_tokens(text) == names | numbers
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_words_are_the_content_hash_normalisation(text):
+    assert words(text) == normalise_for_hash(text).split()
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 700, 5000])
+def test_minhash_values_are_datasketchs(size):
+    template = stories.minhash_template(StoryConfig())
+    rng = np.random.default_rng(size)
+    shingles = np.unique(rng.integers(0, 2**32, size, dtype=np.uint64).astype(np.uint32))
+    reference = template.copy()
+    reference.update_batch(shingles.tolist())
+    values = stories._minhash_values(template, shingles)
+    assert values.dtype == reference.hashvalues.dtype
+    assert np.array_equal(values, reference.hashvalues)
+    assert np.array_equal(template.hashvalues, stories.minhash_template(StoryConfig()).hashvalues)
+
+
+def test_minhash_values_of_another_scheme_come_from_datasketch():
+    template = MinHash(num_perm=16, seed=3, hashfunc=stories._identity, scheme="legacy")
+    shingles = np.array([1, 2, 3], np.uint32)
+    reference = template.copy()
+    reference.update_batch(shingles.tolist())
+    assert np.array_equal(stories._minhash_values(template, shingles), reference.hashvalues)
 
 
 def test_band_keys_vectorised_match_the_lsh_path():

@@ -7,6 +7,7 @@ The archive is served under the database name ``broadsheet`` whatever its file i
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -54,6 +55,8 @@ SETTINGS: Final = MappingProxyType(
         "max_csv_mb": 0,
     }
 )
+
+PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 
 
 def _setting_value(value: object) -> str:
@@ -117,6 +120,14 @@ def serve_env(db_path: Path, warc_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
+def _die_with_parent() -> None:
+    """In the Datasette child, before exec: the kernel kills it if we die, even by SIGKILL
+    (a supervisor's or a test's hard stop), so it never outlives us holding its port. Linux only;
+    elsewhere the SIGTERM forwarding below is all there is."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 @contextlib.contextmanager
 def _forwarding_sigterm(proc: subprocess.Popen[bytes]) -> Iterator[None]:
     """Pass a SIGTERM sent to us (``kill <pid>``, a supervisor, a test's ``terminate()``) on to
@@ -164,6 +175,7 @@ def serve(
         subprocess.Popen(
             serve_command(db_path, host=host, port=port, immutable=immutable),
             env=serve_env(db_path, warc_dir),
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         ) as proc,
         _forwarding_sigterm(proc),
     ):

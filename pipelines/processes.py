@@ -25,6 +25,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from logging.handlers import QueueHandler
 from typing import Any
 
@@ -48,12 +49,19 @@ class ServiceDied(RuntimeError):
     """The service's processes ended before answering."""
 
 
-def answer(target: object, calls: list[Call]) -> list[Reply]:
-    """Run each call on its own; a call that raises answers with its traceback."""
+def answer(
+    target: object,
+    calls: list[Call],
+    around: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> list[Reply]:
+    """Run each call on its own, inside a fresh ``around()`` context (the writer's savepoint,
+    which a raising call rolls back); a call that raises answers with its traceback."""
     replies: list[Reply] = []
     for call_id, method, args in calls:
         try:
-            replies.append((call_id, True, getattr(target, method)(*args)))
+            with around():
+                value = getattr(target, method)(*args)
+            replies.append((call_id, True, value))
         except Exception:
             logger.exception("%s failed in %s", method, type(target).__name__)
             replies.append((call_id, False, traceback.format_exc()))

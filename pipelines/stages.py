@@ -33,6 +33,22 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def stop_crawl(crawler: Crawler, reason: str, why: str) -> asyncio.Future[None] | None:
+    """Stop a crawl that cannot go on (its writer or its extraction workers died), once.
+
+    The stop is recorded in the stats (``STOPPED``), so the run is judged failed; closing is not
+    awaited, because it waits for the responses and items in flight, the caller's included.
+    Returns the closing task (keep a reference), or None if the crawl is already stopping.
+    """
+    if crawler.stats.get_value(STOPPED):
+        return None
+    logger.critical("%s: stopping the crawl", why)
+    crawler.stats.set_value(STOPPED, reason)
+    if crawler.engine is None:
+        return None
+    return asyncio.ensure_future(crawler.engine.close_spider_async(reason=reason))
+
+
 def _config(crawler: Crawler) -> SourcesConfig:
     settings = crawler.settings
     return select(
@@ -53,7 +69,6 @@ class StoreStage:
         self.writer_config = writer_config
         self.crawler = crawler
         self.run_id = ""
-        self.stopping = False
         self.closing: asyncio.Future[None] | None = None
         # One process owns the SQLite connection: writes are serial, batched, and off the
         # crawl process's GIL (pipelines/writer_process.py).
@@ -86,22 +101,11 @@ class StoreStage:
         try:
             return await asyncio.wrap_future(self.writer.call(method, *args))
         except ServiceDied as exc:
-            self._writer_died()
+            # Nothing more can be stored: stop fetching (what was fetched is in the WARC).
+            if self.crawler is not None:
+                why = "the archive writer process died"
+                self.closing = stop_crawl(self.crawler, "archive_writer_died", why) or self.closing
             raise DropItem(f"not stored: {exc}", log_level="WARNING") from exc
-
-    def _writer_died(self) -> None:
-        """Nothing more can be stored: stop fetching (what was fetched is in the WARC)."""
-        if self.stopping:
-            return
-        self.stopping = True
-        logger.critical("the archive writer process died: stopping the crawl")
-        self.stats.set_value(STOPPED, "archive_writer_died")
-        engine = self.crawler.engine if self.crawler is not None else None
-        if engine is not None:
-            # Not awaited: closing waits for the items in flight, this one included.
-            self.closing = asyncio.ensure_future(
-                engine.close_spider_async(reason="archive_writer_died")
-            )
 
     async def open_spider(self) -> None:
         self.run_id = f"{now_iso()}-{uuid.uuid4().hex[:8]}"

@@ -24,14 +24,9 @@ NOT_PAGES = (PageKind.OTHER, PageKind.EMPTY)
 logger = logging.getLogger(__name__)
 
 
-def extract_fetched(page: FetchedPage) -> Extracted:
-    """Extraction of one fetched page; module-level so worker processes can run it."""
-    return extract_page(page.body, page.url, encoding=page.encoding, hints=page.hints)
-
-
 def process_fetched(page: FetchedPage, source: Source) -> tuple[Extracted, Derived | None]:
     """Everything CPU-bound about one page: extraction and, for articles, the derived data."""
-    extracted = extract_fetched(page)
+    extracted = extract_page(page.body, page.url, encoding=page.encoding, hints=page.hints)
     if extracted.kind is not PageKind.ARTICLE:
         return extracted, None
     return extracted, derive(extracted, source)

@@ -51,8 +51,8 @@ class BatchingWriter:
         db = self.writer.db
         self.crash_points.maybe_crash("writer")
         try:
-            with immediate(db):
-                replies = [_in_savepoint(self.writer, call) for call in calls]
+            with immediate(db):  # nested inside it, immediate() is a savepoint
+                replies = answer(self.writer, calls, around=lambda: immediate(db))
         except Exception:
             # The commit itself failed (disk full, I/O error): nothing of the batch is stored.
             logger.exception("archive writer: a batch of %d calls failed", len(calls))
@@ -62,25 +62,6 @@ class BatchingWriter:
 
     def close(self) -> None:
         self.writer.db.close()
-
-
-def _in_savepoint(writer: ArchiveWriter, call: Call) -> Reply:
-    try:
-        with immediate(writer.db):  # nested in the batch: a savepoint
-            (reply,) = answer(writer, [call])
-            if not reply[1]:
-                raise _Failed(reply)
-    except _Failed as failed:
-        return failed.reply
-    return reply
-
-
-class _Failed(Exception):
-    """Carries a failed reply out of its savepoint, so that the savepoint rolls back."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(reply[2])
-        self.reply = reply
 
 
 def writer_process(config: WriterConfig) -> ProcessService:

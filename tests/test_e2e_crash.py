@@ -81,44 +81,32 @@ def test_killed_crawls_lose_and_duplicate_nothing(tmp_path):
             assert subprocess.run(["gzip", "-t", str(path)], check=False).returncode == 0
 
 
-def test_a_dead_writer_stops_the_crawl_and_a_rerun_completes(tmp_path):
-    """The writer process dying alone must not leave the crawl fetching (or hanging) for
-    nothing: it stops with a clear reason and a failure status; the next run completes."""
+@pytest.mark.parametrize(
+    ("point", "message", "reason"),
+    [
+        ("writer:3", "archive writer process died", "archive_writer_died"),
+        ("extract:30", "extraction worker processes died", "extraction_workers_died"),
+    ],
+    ids=["writer", "extraction-workers"],
+)
+def test_dead_helper_processes_stop_the_crawl_and_a_rerun_completes(
+    tmp_path, point, message, reason
+):
+    """The writer or the extraction workers dying alone must not leave the crawl fetching (or
+    hanging) for nothing: it stops with a clear reason and a failure status; the next run
+    completes, every article stored once."""
     db_path = tmp_path / "archive.db"
     with DemoServer() as server:
         sources = write_sources_toml(server, tmp_path / "sources.toml")
         command = crawl_command(sources, db_path)
-        env = {**os.environ, "BROADSHEET_CRASH_AT": "writer:3"}
+        env = {**os.environ, "BROADSHEET_CRASH_AT": point}
         started = time.monotonic()
         dead = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=300, check=False
         )
         assert dead.returncode == 1, dead.stderr[-3000:]
-        assert "archive writer process died" in dead.stderr
-        assert "archive_writer_died" in dead.stderr
-        assert time.monotonic() - started < 120
-        final = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-        assert final.returncode == 0, final.stderr[-3000:]
-        crawl = Crawl(server, sqlite_utils.Database(db_path), db_path, final.stderr, 0)
-        assert sorted(stored_by_url(crawl)) == sorted(expected(server))
-        assert crawl.db.execute("select count(*) from articles").fetchone()[0] == len(
-            expected(server)
-        )
-
-
-def test_dead_extraction_workers_stop_the_crawl_and_a_rerun_completes(tmp_path):
-    db_path = tmp_path / "archive.db"
-    with DemoServer() as server:
-        sources = write_sources_toml(server, tmp_path / "sources.toml")
-        command = crawl_command(sources, db_path)
-        env = {**os.environ, "BROADSHEET_CRASH_AT": "extract:30"}
-        started = time.monotonic()
-        dead = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=300, check=False
-        )
-        assert dead.returncode == 1, dead.stderr[-3000:]
-        assert "extraction worker processes died" in dead.stderr
-        assert "extraction_workers_died" in dead.stderr
+        assert message in dead.stderr
+        assert reason in dead.stderr
         assert "failed sources" in dead.stderr
         assert time.monotonic() - started < 120
         final = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)

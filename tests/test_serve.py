@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from archive.schema import open_archive
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.browser_support import free_port
 
 
 def _answers(url: str) -> bool:
@@ -26,12 +22,21 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_terminating_serve_stops_datasette(tmp_path: Path) -> None:
-    # A supervisor, a shell's `kill` or a test's terminate() sends SIGTERM to `broadsheet
-    # serve`; Datasette runs in a child process that used to outlive it, holding the port.
+@pytest.mark.parametrize(
+    ("stop", "codes"),
+    [
+        # a supervisor, a shell's `kill` or a test's terminate(): SIGTERM, forwarded to Datasette
+        (subprocess.Popen.terminate, (0, 143)),
+        # SIGKILL cannot be forwarded: the kernel ends the child (parent-death signal, Linux)
+        (subprocess.Popen.kill, (-9,)),
+    ],
+    ids=["terminate", "kill"],
+)
+def test_stopping_serve_stops_datasette(tmp_path: Path, stop, codes) -> None:
+    # Datasette runs in a child process that used to outlive `broadsheet serve`, holding the port.
     db_path = tmp_path / "archive.db"
     open_archive(db_path).close()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/-/versions.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "archive", "serve", "--db", str(db_path), "--port", str(port)],
@@ -43,40 +48,12 @@ def test_terminating_serve_stops_datasette(tmp_path: Path) -> None:
         while not _answers(url):
             assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
             time.sleep(0.2)
-        proc.terminate()
-        assert proc.wait(timeout=20) in (0, 143)
+        stop(proc)
+        assert proc.wait(timeout=20) in codes
         deadline = time.monotonic() + 10
         while _answers(url) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _answers(url), "Datasette still serves after `broadsheet serve` was stopped"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def test_killing_serve_outright_stops_datasette_too(tmp_path: Path) -> None:
-    # SIGKILL cannot be forwarded: the kernel ends the child (parent-death signal, Linux).
-    db_path = tmp_path / "archive.db"
-    open_archive(db_path).close()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/-/versions.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--db", str(db_path), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(url):
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
-        proc.kill()
-        proc.wait(timeout=20)
-        deadline = time.monotonic() + 10
-        while _answers(url) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _answers(url), "Datasette still serves after `broadsheet serve` was killed"
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -47,10 +47,10 @@ from pipelines.models import (
     SourcesConfig,
 )
 from pipelines.processes import InlineService, ProcessService, ServiceDied
-from pipelines.runs import STOPPED
 from pipelines.runs import stat_key as _stat
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
+from pipelines.stages import stop_crawl
 from pipelines.urlkind import url_kind_hint
 from pipelines.urls import canonicalize
 from pipelines.workers import PageAnalyser, analysis_service, link_key
@@ -395,7 +395,12 @@ class NewsSpider(Spider):
                 self.analyser.call("analyse", page, source, link_limit)
             )
         except ServiceDied:
-            self._workers_died()
+            # Nothing more can be stored (what was fetched is in the WARC; the next run fetches
+            # again what was not stored).
+            why = "the extraction worker processes died"
+            self.stopping = (
+                stop_crawl(self.crawler, "extraction_workers_died", why) or self.stopping
+            )
             return
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop the crawl
             self.logger.error("extraction failed for %s: %s", response.url, exc)
@@ -407,19 +412,6 @@ class NewsSpider(Spider):
         yield ExtractedPage(page, analysis.extracted, analysis.derived)
         for request in self._follow(response, source_id, analysis):
             yield request
-
-    def _workers_died(self) -> None:
-        """Without extraction workers nothing more can be stored: stop fetching (what was
-        fetched is in the WARC, and the next run fetches what was not stored)."""
-        if self.stopping is not None:
-            return
-        self.logger.critical("the extraction worker processes died: stopping the crawl")
-        self.crawler.stats.set_value(STOPPED, "extraction_workers_died")
-        engine = self.crawler.engine
-        # Not awaited: closing waits for the responses in flight, this one included.
-        self.stopping = asyncio.ensure_future(
-            engine.close_spider_async(reason="extraction_workers_died")
-        )
 
     def _redirect(self, response: Response, source_id: str) -> Iterator[Request | FetchRecord]:
         location = response.headers.get(b"Location")

@@ -6,6 +6,11 @@ and on a busy crawl the reactor thread spent about a sixth of its time blocked i
 waiting for the GIL held by other threads. ``multiprocessing.Queue.put`` only appends to a
 buffer that a feeder thread sends, so a call costs the reactor almost nothing.
 
+Replies travel the other way through a ``ReplyPipe``: a service process writes each one itself
+(it has nothing else to do meanwhile), where a ``multiprocessing.Queue`` would hand it to a
+feeder thread; that thread's locking and GIL hand-overs cost the extraction workers more CPU per
+page than pickling the reply.
+
 Each process builds its object with ``factory()`` and answers ``(call_id, method, args)`` calls:
 one by one, or, if the object has ``handle_batch``, in batches of whatever is queued (the writer
 commits a batch in one transaction). Processes are spawned (nothing of the reactor's threads or
@@ -27,6 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from logging.handlers import QueueHandler
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -47,6 +53,31 @@ class ServiceError(RuntimeError):
 
 class ServiceDied(RuntimeError):
     """The service's processes ended before answering."""
+
+
+class ReplyPipe:
+    """Many writers (the service processes), one reader (the caller's reader thread).
+
+    ``put`` pickles and writes in the calling thread under a lock shared by the writers, so a
+    message is never interleaved with another; it blocks only while the pipe is full, and the
+    reader drains it continuously. ``put_nowait`` lets a ``QueueHandler`` send log records."""
+
+    def __init__(self, context: Any) -> None:
+        self._reader, self._writer = context.Pipe(duplex=False)
+        self._lock = context.Lock()
+
+    def put(self, obj: Any) -> None:
+        data = ForkingPickler.dumps(obj)
+        with self._lock:
+            self._writer.send_bytes(data)
+
+    put_nowait = put
+
+    def get(self, timeout: float) -> Any:
+        """The next message; ``queue.Empty`` when none came within ``timeout`` seconds."""
+        if not self._reader.poll(timeout):
+            raise queue.Empty
+        return ForkingPickler.loads(self._reader.recv_bytes())
 
 
 def answer(
@@ -92,7 +123,7 @@ def name_process(name: str) -> None:
 def serve(
     factory: Callable[[], Any],
     calls: Any,
-    results: Any,
+    results: ReplyPipe,
     parent_pid: int,
     batch_size: int,
     name: str = "",
@@ -142,7 +173,7 @@ class ProcessService:
         context = multiprocessing.get_context("spawn")
         self.name = name
         self._calls = context.Queue()
-        self._results = context.Queue()
+        self._results = ReplyPipe(context)
         self._processes = [
             context.Process(
                 target=serve,

@@ -120,3 +120,59 @@ def test_date_facet_reads_the_index(tmp_path: Path) -> None:
     db["articles"].insert_all([_article(n) for n in range(1, 4)] + [_article(9, published_at=None)])
     facet = db.execute(DATE_FACET_SQL.format(where="")).fetchall()
     assert sorted(facet) == [("2024-03-02", 1), ("2024-03-03", 1), ("2024-03-04", 1)]
+
+
+def _fts_writes(db: sqlite_utils.Database, sql: str, params: list[object]) -> int:
+    """Rows the statement changed beyond its own: the FTS trigger's writes (with FTS5's own
+    shadow-table rows)."""
+    before = db.conn.total_changes
+    own = db.execute(sql, params).rowcount
+    return db.conn.total_changes - before - own
+
+
+def test_updating_other_columns_leaves_the_text_index_alone(tmp_path: Path) -> None:
+    db = open_archive(tmp_path / "a.db")
+    db["sources"].insert({"id": "s", "url": "https://s.example/"})
+    db["articles"].insert(_article(1, body="Zeppelins carried mail."))
+    assert _fts_writes(db, "update articles set story_id = ? where id = ?", ["x", "a1"]) == 0
+    other = "update articles set relevance_score = 0.5, fetched_at = ? where id = ?"
+    assert _fts_writes(db, other, ["2024-01-01", "a1"]) == 0
+    # a new body is re-indexed: the old text out, the new one in
+    assert _fts_writes(db, "update articles set body = ? where id = ?", ["Balloons.", "a1"]) > 0
+    assert _matches(db, "zeppelin") == []
+    assert _matches(db, "balloon") == ["a1"]
+    _fts_consistent(db)
+
+
+def test_write_path_migration_upgrades_an_existing_archive(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = open_archive(path)
+    # An archive from before m014: sqlite-utils' trigger on every update, no redirect index.
+    db.execute("drop trigger articles_au")
+    db.execute(
+        "create trigger articles_au after update on articles begin"
+        " insert into articles_fts (articles_fts, rowid, title, body)"
+        " values ('delete', old.rowid, old.title, old.body);"
+        " insert into articles_fts (rowid, title, body) values (new.rowid, new.title, new.body);"
+        " end"
+    )
+    db.execute("drop index idx_pages_waiting_redirects")
+    db.execute("delete from _sqlite_migrations where name = 'm014_write_path'")
+    db["sources"].insert({"id": "s", "url": "https://s.example/"})
+    db["articles"].insert(_article(1))
+    assert _fts_writes(db, "update articles set story_id = ? where id = ?", ["x", "a1"]) > 0
+    db.conn.commit()
+    db.close()
+
+    db = open_archive(path)
+    assert _fts_writes(db, "update articles set story_id = ? where id = ?", ["y", "a1"]) == 0
+    plan = " ".join(
+        row[3]
+        for row in db.execute(
+            "explain query plan select url from pages where kind = 'redirect'"
+            " and article_id is null and kind_reason in (?, ?)",
+            ["a", "b"],
+        )
+    )
+    assert "idx_pages_waiting_redirects" in plan
+    _fts_consistent(db)

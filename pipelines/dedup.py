@@ -14,13 +14,16 @@ import unicodedata
 from .models import ArticleRecord, Extracted, FetchedPage
 from .urls import article_id, canonicalize, identity_key, is_site_root, registrable_host
 
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_WORD_RUN = re.compile(r"[^\W_]+")
 
 
 def normalise_for_hash(text: str) -> str:
-    """Case-folded words only: whitespace and punctuation edits do not change the hash."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    """Case-folded words only: whitespace and punctuation edits do not change the hash.
+
+    Runs of letters and digits joined by single spaces (ASCII text is already NFKC-normal)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(_WORD_RUN.findall(text.casefold()))
 
 
 def content_hash(text: str) -> str:

@@ -21,7 +21,8 @@ from pipelines.extraction.body import clean_body, is_boilerplate_line
 from pipelines.extraction.dates import date_from_url, normalize_date
 from pipelines.extraction.language import guess_language, normalize_code
 from pipelines.extraction.page import PageInfo
-from pipelines.extraction.source import find_original_source
+from pipelines.extraction.source import _ORIGINAL_SOURCE, _PHRASE_GATE, find_original_source
+from pipelines.extraction.text import clean_space
 from pipelines.extraction.title import strip_site_name
 from pipelines.models import PageKind
 
@@ -253,3 +254,22 @@ def test_golden(path: Path) -> None:
         expected_path.write_text(text, encoding="utf-8")
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     assert actual == expected
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_clean_space_collapses_exactly_what_backslash_s_matches(text: str) -> None:
+    assert clean_space(text) == re.sub(r"\s+", " ", text).strip()
+
+
+_SOURCE_WORDS = st.sampled_from(
+    ["Originally", "first", "FIRST", "published", "appeared", "ran", "in", "on", "by", "the",
+     "Dawn", "Reuters", "reprinted", "adapted", "from", "with", "permission", "Source:", ".",
+     ",", "\n", "\u00a0", "  ", "was", "been", "initially", "2024"]
+)  # fmt: skip
+
+
+@given(st.lists(_SOURCE_WORDS, max_size=12).map(" ".join))
+def test_original_source_gate_passes_every_line_a_phrase_pattern_matches(line: str) -> None:
+    # the cheap gate in front of the two phrase patterns never hides a match from them
+    if any(pattern.search(line) for pattern in _ORIGINAL_SOURCE[:2]):
+        assert _PHRASE_GATE.search(line.lower())

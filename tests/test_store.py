@@ -1,4 +1,6 @@
 import json
+import re
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -44,6 +46,13 @@ def test_hash_ignores_whitespace_case_and_punctuation():
 @given(st.text(max_size=200))
 def test_normalise_is_idempotent(text):
     assert normalise_for_hash(normalise_for_hash(text)) == normalise_for_hash(text)
+
+
+@given(st.text(max_size=200))
+def test_normalise_matches_its_definition(text):
+    # NFKC, casefold, every run of non-word characters or "_" one space, trimmed
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    assert normalise_for_hash(text) == " ".join(re.sub(r"[\W_]+", " ", folded).split())
 
 
 def test_canonical_is_not_trusted_blindly():

@@ -60,16 +60,18 @@ _BLOCK_TAGS = frozenset(
 )  # fmt: skip
 
 
-# words one of the two phrase patterns needs: a cheap test before the (unanchored) regexes
-_PHRASE_WORDS = ("originally", "first", "initially", "republished", "reprinted", "reproduced",
-                 "adapted")  # fmt: skip
+# what one of the two phrase patterns needs, searched in the lowercased line: a case-sensitive
+# test far cheaper than the two case-insensitive, unanchored patterns ("first" alone is common)
+_PHRASE_GATE = re.compile(
+    r"(?:originally|first|initially)\s+(?:been\s+)?(?:published|appeared|posted|ran|printed)"
+    r"|(?:republished|reprinted|reproduced|adapted)\s"
+)
 
 
 def _match_source(line: str, patterns: tuple[re.Pattern[str], ...] = _ORIGINAL_SOURCE) -> str:
     if len(line) > _MAX_SOURCE_LINE:
         return ""
-    low = line.lower()
-    if not any(word in low for word in _PHRASE_WORDS):
+    if not _PHRASE_GATE.search(line.lower()):
         patterns = patterns[2:]  # only the anchored "Source: X" pattern can match
     for pattern in patterns:
         match = pattern.search(line)

@@ -2,7 +2,9 @@
 
 Both crawl a generated site of N article pages on 127.0.0.1 (bench/synthetic_site.py, served
 by its own process) with politeness off (no delay, no AutoThrottle, 32 concurrent requests) for
-this benchmark only. Broadsheet runs its real spider and pipelines: discovery, extraction in
+this benchmark only; the site's server answers from pages rendered before the runs, so it takes
+little of the machine (it stands in for remote servers) and the same for every run. Broadsheet
+runs its real spider and pipelines: discovery, extraction in
 its worker pool, dedup, stories, facts and SQLite writes. Bare Scrapy fetches the sitemap's URLs
 and drops the responses, once before Broadsheet and once after (the ratio is against the mean
 of the two). Printed: pages/s of each, the ratio, CPU use in cores, and the
@@ -86,6 +88,7 @@ class Run:
     cpu: float
     rss: list[tuple[float, int]]  # (seconds since start, bytes) every SAMPLE_SECONDS
     cpu_by_name: dict[str, float]  # CPU seconds per process name at the last sample
+    site_cpu: float = 0.0  # CPU seconds the site's server spent during the run
 
     def rss_at(self, fraction: float) -> int:
         """Memory of the process tree at that fraction of the run (nearest sample before)."""
@@ -101,8 +104,15 @@ class Run:
 SAMPLE_SECONDS = 1.0
 
 
-def timed(command: list[str]) -> Run:
-    """Run a command; its stderr, wall and CPU seconds (with children), memory and CPU samples."""
+def process_cpu(pid: int) -> float:
+    fields = Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def timed(command: list[str], site: int) -> Run:
+    """Run a command; its stderr, wall and CPU seconds (with children), memory and CPU samples,
+    and the CPU seconds of the site server (process ``site``) meanwhile."""
+    site_before = process_cpu(site)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     samples: list[tuple[float, int]] = []
@@ -122,7 +132,7 @@ def timed(command: list[str]) -> Run:
     by_name: dict[str, float] = {}
     for name, seconds in cpu.values():
         by_name[name] = by_name.get(name, 0.0) + seconds
-    return Run(log, wall, cpu_seconds, samples, by_name)
+    return Run(log, wall, cpu_seconds, samples, by_name, process_cpu(site) - site_before)
 
 
 def settings(pairs: dict[str, str]) -> list[str]:
@@ -146,7 +156,7 @@ def main() -> None:
         bare_cmd = [sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
                     "-a", f"url={url}"]  # fmt: skip
         bare_cmd += [arg for k, v in FAST.items() for arg in ("-s", f"{k}={v}")]
-        bare = timed(bare_cmd)
+        bare = timed(bare_cmd, site.pid)
 
         with tempfile.TemporaryDirectory() as tmp:
             sources = Path(tmp) / "sources.toml"
@@ -158,11 +168,11 @@ def main() -> None:
                     "BROADSHEET_MAX_REQUESTS_PER_SOURCE": str(args.pages * 2)}  # fmt: skip
             cmd = [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
                    "--db", str(Path(tmp) / "bench.db"), *settings(ours)]  # fmt: skip
-            ours = timed(cmd)
+            ours = timed(cmd, site.pid)
             # the baseline again after ours: its rate drifts by 10-20% between runs (the site
             # server shares the machine), and the mean of a run before and one after is fairer
             # to both than either alone
-            bare_after = timed(bare_cmd)
+            bare_after = timed(bare_cmd, site.pid)
             our_stats = stats_from_log(ours.log)
             our_pages = our_stats.get("broadsheet/source/bench/new", 0)
             fetched = our_stats.get("broadsheet/source/bench/pages_fetched", 0)
@@ -199,6 +209,14 @@ def main() -> None:
         if seconds >= 0.5
     )
     print(f"CPU per page: broadsheet, ms by process (to the last 1 s sample): {shares}")
+    served = ", ".join(
+        f"{name} {run.site_cpu * 1000 / max(pages, 1):.2f} ms"
+        for name, run, pages in (
+            ("bare before", bare, args.pages), ("broadsheet", ours, fetched),
+            ("bare after", bare_after, args.pages),
+        )
+    )  # fmt: skip
+    print(f"site server : CPU per page served during each run: {served}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,18 @@ try:
     from trafilatura.core import trafilatura_sequence as _sequence
 except ImportError:  # pragma: no cover - depends on the installed trafilatura
     _sequence = None
+try:
+    # the steps of that sequence for the precision run (below); internal names as well
+    from trafilatura.core import _forum_thread_page
+    from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+    from trafilatura.main_extractor import extract_content
+    from trafilatura.xpaths import (
+        RAW_TREE_PRUNE_XPATH,
+        REMOVE_COMMENTS_AND_LISTS_XPATH,
+        REMOVE_COMMENTS_XPATH,
+    )
+except ImportError:  # pragma: no cover - depends on the installed trafilatura
+    extract_content = None
 
 from pipelines.extraction.text import clean_space, fold
 
@@ -86,14 +98,32 @@ _SHORT_BODY_CHARS = 1000
 _RETRY_GAIN = 2.0
 
 
-def _run_trafilatura(tree: HtmlElement, options: Extractor) -> str:
+def _precision_in_place(tree: HtmlElement, options: Extractor) -> tuple[object, str]:
+    """What ``trafilatura_sequence`` does in fast precision mode without comments, on ``tree``
+    itself. The sequence cleans a copy of the tree and keeps a second copy as a backup, which
+    only its comment capture and its comparison with other extractors (both off here) read;
+    in precision mode it reads nothing of the tree after cleaning either. The two copies were
+    3.5% of extraction time on the benchmark's pages; the output is the same (tests)."""
+    forum = _forum_thread_page(tree)
+    tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
+    tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
+    cleaned = convert_tags(tree_cleaning(tree, options), options, None)
+    if not forum:
+        cleaned = prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
+    return extract_content(cleaned, options)
+
+
+def _run_trafilatura(tree: HtmlElement, options: Extractor, in_place: bool = True) -> str:
     """trafilatura's body text. It prunes ``tree`` in place: the caller's tree is spent."""
     try:
         if _sequence is None:  # pragma: no cover - see the import above
             doc = bare_extraction(tree, options=options)
             return (getattr(doc, "text", None) if doc is not None else None) or ""
-        # what bare_extraction does with comments, metadata, dedup and language checks off
-        postbody, text, _, _ = _sequence(tree, options, None)
+        if in_place and options is _PRECISION and extract_content is not None:
+            postbody, text = _precision_in_place(tree, options)
+        else:
+            # what bare_extraction does with comments, metadata, dedup and language checks off
+            postbody, text, _, _ = _sequence(tree, options, None)
         if len(text) < options.min_output_size:
             return ""
         return xmltotxt(postbody, options.formatting) or ""

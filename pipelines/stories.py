@@ -511,8 +511,27 @@ class StoryIndex:
         columns = ("lsh_key", "story_id", "minhash", "created_at")
         return dict(zip(columns, row, strict=True)) if row else None
 
+    def band_keys_of(self, sig: Signature) -> list[int]:
+        """The key of each LSH band of ``sig``: what ``MinHashLSH.query`` and ``insert`` compute
+        band by band through ``_band_key``, in one vectorised step (they would each make a
+        Python call per band, 42 of them, and the insert would repeat the query's)."""
+        return band_keys(sig.values[np.newaxis, :], self.config.rows)[0].tolist()
+
+    def _query(self, bands: list[int]) -> set[int]:
+        """``MinHashLSH.query`` on precomputed band keys."""
+        found: set[int] = set()
+        for key, table in zip(bands, self._lsh.hashtables, strict=True):
+            found.update(table.get(key))
+        return found
+
+    def _insert(self, lsh_key: int, bands: list[int]) -> None:
+        """``MinHashLSH.insert`` on precomputed band keys (no duplicate check: keys are new)."""
+        self._lsh.keys.insert(lsh_key)
+        for key, table in zip(bands, self._lsh.hashtables, strict=True):
+            table.insert(key, lsh_key)
+
     def _candidates(self, sig: Signature) -> list[_Candidate]:
-        keys = sorted(self._lsh.query(sig.minhash))[: self.config.max_candidates]
+        keys = sorted(self._query(self.band_keys_of(sig)))[: self.config.max_candidates]
         found = []
         for part in _chunks(keys, 400):
             marks = ",".join("?" * len(part))
@@ -694,7 +713,7 @@ class StoryIndex:
                 self._refresh_story(story_id, article, now)
         if stored is None:
             self._next_key += 1
-        self._lsh.insert(key, sig.minhash, check_duplication=False)
+        self._insert(key, self.band_keys_of(sig))
 
     def assign(
         self, article: StoryArticle | ArticleRecord, signature: Signature | None = None

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from datasketch import MinHash
+from datasketch import LeanMinHash, MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -364,3 +364,31 @@ def test_thresholds_are_scrapy_settings():
     assert stage.story_config.min_jaccard == 0.55
     assert stage.story_config.min_salient == 0.8
     assert stage.story_config.min_containment == StoryConfig().min_containment
+
+
+def test_precomputed_band_keys_query_and_insert_as_minhashlsh_does(db):
+    # StoryIndex queries and inserts on vectorised band keys; datasketch's own query on the
+    # same tables must agree, so the two paths are one index
+    index = StoryIndex.load(db)
+    rng = np.random.default_rng(1)
+    config = index.config
+    base = rng.integers(0, 2**32, config.num_perm, dtype=np.uint32)
+    signatures = []
+    for n in range(60):
+        values = base.copy()
+        values[rng.choice(config.num_perm, size=n, replace=False)] = rng.integers(0, 2**32, n)
+        signatures.append(
+            stories.Signature(
+                LeanMinHash(seed=config.seed, hashvalues=values, scheme=stories.SCHEME),
+                0,
+                0,
+                np.zeros(0),
+            )
+        )
+    for key, sig in enumerate(signatures):
+        index._insert(key, index.band_keys_of(sig))
+    assert index.size == len(signatures)
+    for sig in signatures:
+        ours = index._query(index.band_keys_of(sig))
+        assert ours == set(index._lsh.query(sig.minhash))
+        assert ours  # each finds at least itself

@@ -22,12 +22,14 @@ from .models import Extracted, Source
 from .relevance import Decision, Lexicon, Relevance, decide, load_lexicons, score
 from .sqlrows import update_row
 from .stories import Signature, StoryConfig, minhash_template, signature_of
+from .wire import constructor_pickle
 
 # Fiscal-year convention and the currency a bare "Rs" means, by the source's country.
 FISCAL_YEARS: dict[str, FiscalYear] = {"PK": PAKISTAN_FY, "IN": INDIA_FY, "BD": PAKISTAN_FY}
 RUPEES = {"IN": "INR", "LK": "LKR", "NP": "NPR"}
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class Derived:
     facts: list[Fact]

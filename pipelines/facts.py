@@ -16,6 +16,7 @@ from datetime import date
 from typing import Literal
 
 from pipelines.gazetteer import CountryMention, OrgMention, countries_in, organisations_in
+from pipelines.wire import constructor_pickle
 
 __all__ = [
     "CALENDAR_FY",
@@ -40,6 +41,7 @@ FactKind = Literal["money", "percent", "period", "count"]
 Direction = Literal["increase", "decrease"]
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class FiscalYear:
     """A fiscal-year convention. Years are named by the calendar year they END in (FY24 ends in
@@ -62,6 +64,7 @@ US_FEDERAL_FY = FiscalYear(10, "US federal (October-September)")
 CALENDAR_FY = FiscalYear(1, "calendar year")
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class Fact:
     """One figure. ``text == source[start:end]``; the typed fields used depend on ``kind``:

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pycountry
 
+from .wire import constructor_pickle
+
 try:  # the case tables the regex compiler itself uses for IGNORECASE (see TrieScanner)
     import _sre
     from re._casefix import _EXTRA_CASES
@@ -282,6 +284,7 @@ class AliasMatcher:
 # --- countries -----------------------------------------------------------------------------------
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class CountryMention:
     code: str  # ISO 3166-1 alpha-2
@@ -334,6 +337,7 @@ class Organisation:
     country: str  # ISO alpha-2, "" for multinationals without one home
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class OrgMention:
     name: str

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .wire import constructor_pickle
+
 
 class PageKind(StrEnum):
     """What a fetched HTML page is. Only ``ARTICLE`` pages are stored as articles."""
@@ -22,6 +24,7 @@ class PageKind(StrEnum):
     EMPTY = "empty"  # nothing extractable (JS-only shells, 0-byte bodies)
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class Source:
     """One outlet from sources.toml. Only ``id`` and ``url`` are required."""
@@ -52,6 +55,7 @@ class SourcesConfig:
         raise KeyError(source_id)
 
 
+@constructor_pickle
 @dataclass(slots=True)
 class FetchedPage:
     """An HTML response as fetched, with how the crawler reached it.
@@ -75,6 +79,7 @@ class FetchedPage:
     warc: dict[str, object] | None = None
 
 
+@constructor_pickle
 @dataclass(slots=True)
 class Extracted:
     """Every field one parse of a page yields. Empty string / empty list means "not found"."""
@@ -125,6 +130,7 @@ class ArticleRecord:
     warc: dict[str, object] | None = None  # the capture this record was extracted from
 
 
+@constructor_pickle
 @dataclass(slots=True)
 class ExtractedPage:
     """A fetched page with what extraction found in it (the extract stage's output)."""
@@ -135,6 +141,7 @@ class ExtractedPage:
     derived: Any = None
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class FoundLink:
     """A link of a fetched page, prepared in the extraction worker for the spider."""
@@ -144,6 +151,7 @@ class FoundLink:
     listing: bool  # the URL alone says it is a listing (section, tag, page 2...)
 
 
+@constructor_pickle
 @dataclass(slots=True)
 class PageAnalysis:
     """Everything the extraction worker returns for one page: fields, derived data, links."""
@@ -154,6 +162,7 @@ class PageAnalysis:
     alternates: tuple[tuple[str, str, str], ...] = ()  # (rel, type, href) of <link> elements
 
 
+@constructor_pickle
 @dataclass(slots=True)
 class FetchRecord:
     """A fetch that yields no page to extract: a discovery document, a 304 Not Modified, a

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from pipelines.gazetteer import TrieScanner
+from pipelines.wire import constructor_pickle
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -83,6 +84,7 @@ class TermMatch(NamedTuple):
     count: int  # occurrences in title and body together
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class Relevance:
     score: float  # 0..1

@@ -22,6 +22,7 @@ from .stories import Signature, StoryAction, StoryConfig, StoryIndex
 from .templates import TemplateModel
 from .urls import canonicalize
 from .versions import record_version
+from .wire import constructor_pickle
 
 
 class Outcome(StrEnum):
@@ -33,6 +34,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # same body as an article of the same source under another URL
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class StoreResult:
     outcome: Outcome

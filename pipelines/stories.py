@@ -34,6 +34,7 @@ from .models import ArticleRecord
 from .shingles import overlap, salient_hashes, shingle_hashes, words
 from .sqlrows import upsert_row
 from .urls import canonicalize, registrable_host
+from .wire import constructor_pickle
 
 SCHEME = "affine32"  # datasketch >= 2.0: 32-bit bijective permutations, 4 bytes per value
 _BYTEORDER = "<"  # signatures are stored little-endian whatever the machine
@@ -88,6 +89,7 @@ def _identity(value: int) -> int:
     return value
 
 
+@constructor_pickle
 @dataclass(frozen=True, slots=True)
 class Signature:
     """What is kept per article to compare it with others without its text."""

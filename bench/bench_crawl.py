@@ -189,7 +189,8 @@ def main() -> None:
         pages, elapsed = stats.get("bench/pages", 0), stats["elapsed_time_seconds"]
         rates.append(pages / elapsed)
         print(f"bare scrapy : {pages} pages in {elapsed:.1f} s = {rates[-1]:.0f} pages/s,"
-              f" CPU {run.cpu / run.wall:.2f} cores (run {label} Broadsheet)")  # fmt: skip
+              f" CPU {run.cpu / run.wall:.2f} cores, {run.cpu * 1000 / max(pages, 1):.1f} ms per"
+              f" page (run {label} Broadsheet)")  # fmt: skip
     bare_rate = sum(rates) / len(rates)
     print(f"broadsheet  : {our_pages} articles stored ({fetched} pages fetched) in"
           f" {our_elapsed:.1f} s = {our_rate:.0f} articles/s, CPU {ours.cpu / ours.wall:.2f} cores"

@@ -515,8 +515,8 @@ class StoryIndex:
 
     def band_keys_of(self, sig: Signature) -> list[int]:
         """The key of each LSH band of ``sig``: what ``MinHashLSH.query`` and ``insert`` compute
-        band by band through ``_band_key``, in one vectorised step (they would each make a
-        Python call per band, 42 of them, and the insert would repeat the query's)."""
+        band by band through ``_band_key`` (a Python call per band, 42 for each), in one
+        vectorised step."""
         return band_keys(sig.values[np.newaxis, :], self.config.rows)[0].tolist()
 
     def _query(self, bands: list[int]) -> set[int]:

@@ -9,19 +9,18 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 import yaml
 from datasette.app import Datasette
 
 from archive import serve
 from archive.schema import open_archive
+from tests.datasette_support import get
 
 DB = serve.DATABASE_NAME
 XSS_TITLE = 'Chips <script>alert(1)</script> rally <img src=x onerror="alert(2)">'
@@ -199,18 +198,6 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     db.close()
     return path
-
-
-@pytest.fixture(scope="module")
-def ds(db_path: Path) -> Iterator[Datasette]:
-    datasette = serve.make_datasette(db_path)
-    yield datasette
-    for database in datasette.databases.values():
-        database.close()
-
-
-def get(ds: Datasette, path: str) -> httpx.Response:
-    return asyncio.run(ds.client.get(path))
 
 
 def test_database_is_served_under_fixed_name(ds: Datasette) -> None:

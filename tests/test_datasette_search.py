@@ -4,7 +4,6 @@ against the same question asked of SQLite directly."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import html
 import importlib.util
@@ -16,7 +15,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 from datasette.app import Datasette
 from datasette.plugins import pm
@@ -24,6 +22,7 @@ from datasette.utils import parse_metadata
 
 from archive import serve
 from archive.schema import open_archive
+from tests.datasette_support import get
 
 DB = serve.DATABASE_NAME
 # More than the canned search's threshold (2,000), so both of its ways of finding the newest
@@ -74,14 +73,6 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def ds(db_path: Path) -> Iterator[Datasette]:
-    datasette = serve.make_datasette(db_path)
-    yield datasette
-    for database in datasette.databases.values():
-        database.close()
-
-
 @pytest.fixture
 def small_limit(ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> int:
     """The loaded plugin summarises searches of more than 10 matches."""
@@ -96,10 +87,6 @@ def sql(db_path: Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     yield conn
     conn.close()
-
-
-def get(ds: Datasette, path: str) -> httpx.Response:
-    return asyncio.run(ds.client.get(path))
 
 
 def ids(sql: sqlite3.Connection, query: str, *params: str) -> list[str]:

@@ -113,13 +113,13 @@ def _precision_in_place(tree: HtmlElement, options: Extractor) -> tuple[object, 
     return extract_content(cleaned, options)
 
 
-def _run_trafilatura(tree: HtmlElement, options: Extractor, in_place: bool = True) -> str:
+def _run_trafilatura(tree: HtmlElement, options: Extractor) -> str:
     """trafilatura's body text. It prunes ``tree`` in place: the caller's tree is spent."""
     try:
         if _sequence is None:  # pragma: no cover - see the import above
             doc = bare_extraction(tree, options=options)
             return (getattr(doc, "text", None) if doc is not None else None) or ""
-        if in_place and options is _PRECISION and extract_content is not None:
+        if options is _PRECISION and extract_content is not None:
             postbody, text = _precision_in_place(tree, options)
         else:
             # what bare_extraction does with comments, metadata, dedup and language checks off

@@ -1,0 +1,3 @@
+"""Fixtures shared by several test modules."""
+
+from tests.datasette_support import ds  # noqa: F401 - a fixture: modules using it define db_path

@@ -67,18 +67,23 @@ def derive(
     return Derived(facts, entities, relevance, decide(source.relevance, relevance), signature)
 
 
-def store_derived(db: sqlite_utils.Database, article_id: str, derived: Derived) -> None:
-    store_facts(db, article_id, derived.facts, derived.entities)
+def relevance_columns(derived: Derived) -> dict[str, object]:
+    """The article row's relevance fields: written with the row itself when the writer inserts
+    or updates it (a second UPDATE would rewrite the whole row, body included)."""
     relevance = derived.relevance
-    with db.atomic():
-        update_row(
-            db,
-            "articles",
-            ("id", article_id),
-            {
-                "relevance_score": relevance.score,
-                "relevance_label": relevance.label,
-                "relevance_terms": relevance.terms_json(),
-                "relevance_flagged": int(derived.decision == "store_flagged"),
-            },
-        )
+    return {
+        "relevance_score": relevance.score,
+        "relevance_label": relevance.label,
+        "relevance_terms": relevance.terms_json(),
+        "relevance_flagged": int(derived.decision == "store_flagged"),
+    }
+
+
+def store_derived(
+    db: sqlite_utils.Database, article_id: str, derived: Derived, row_has_relevance: bool = False
+) -> None:
+    """Facts and entities, and the relevance fields unless the row was written with them."""
+    store_facts(db, article_id, derived.facts, derived.entities)
+    if not row_has_relevance:
+        with db.atomic():
+            update_row(db, "articles", ("id", article_id), relevance_columns(derived))

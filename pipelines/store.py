@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,7 +14,7 @@ from enum import StrEnum
 import sqlite_utils
 
 from .dedup import bodies_agree, build_record, fallback_record, identity_key
-from .enrich import Derived, derive, store_derived
+from .enrich import Derived, derive, relevance_columns, store_derived
 from .faults import CrashPoints
 from .models import ArticleRecord, Extracted, FetchedPage, FetchRecord, PageKind, Source
 from .sqlrows import insert_row, update_row
@@ -152,8 +152,10 @@ class ArchiveWriter:
         )  # fmt: skip
 
     def _find(self, article_id: str) -> dict | None:
-        rows = list(self.db["articles"].rows_where("id = ?", [article_id], limit=1))
-        return rows[0] if rows else None
+        # Plain SQL: sqlite-utils' rows_where reads sqlite_master three times per call.
+        cursor = self.db.execute("select * from articles where id = ?", [article_id])
+        row = cursor.fetchone()
+        return dict(zip((d[0] for d in cursor.description), row, strict=True)) if row else None
 
     def _same_body(self, record: ArticleRecord, same_source: bool) -> dict | None:
         if not record.extracted.body.strip():
@@ -190,8 +192,13 @@ class ArchiveWriter:
             )
 
     def store_article(
-        self, record: ArticleRecord, signature: Signature | None = None
+        self,
+        record: ArticleRecord,
+        signature: Signature | None = None,
+        columns: Mapping[str, object] | None = None,
     ) -> StoreResult:
+        """Store one article; ``columns`` (derived fields such as relevance) are written with
+        its row when the row is inserted or updated."""
         with immediate(self.db):
             existing = self._find(record.id)
             # Another page already claimed this canonical URL. Only trust the claim if the
@@ -215,15 +222,16 @@ class ArchiveWriter:
                     self._link_urls(decision.matched_article_id, record, "near-duplicate")
                     self.stories.commit(decision)
                     return StoreResult(Outcome.DUPLICATE, decision.matched_article_id)
-                row = _article_row(record, self.extractor_version)
+                row = {**_article_row(record, self.extractor_version), **(columns or {})}
                 other = self._same_body(record, same_source=False)
                 row["duplicate_of"] = other["id"] if other else None
                 row["first_seen_at"] = record.fetched_at
+                row["story_id"] = decision.story_id
                 insert_row(self.db, "articles", row)
                 self.crash_points.maybe_crash("store")  # tests: die mid-transaction
                 self._link_urls(record.id, record, "fetched")
                 self._write_comments(record.id, record.extracted.comments)
-                self.stories.commit(decision)
+                self.stories.commit(decision, row_story=decision.story_id)
                 return StoreResult(Outcome.NEW, record.id)
             fetched_key = identity_key(record.url)
             if fetched_key != identity_key(existing["url"]) and fetched_key != identity_key(
@@ -247,9 +255,9 @@ class ArchiveWriter:
             # The previous state is kept in article_versions when the change is a real revision
             # (not a touch: whitespace, punctuation, counters); the row always shows the latest.
             change = record_version(self.db, record.id, existing, row, record.fetched_at)
-            update_row(self.db, "articles", ("id", record.id), row)
+            update_row(self.db, "articles", ("id", record.id), {**row, **(columns or {})})
             self._write_comments(record.id, record.extracted.comments)
-            self.stories.assign(record, signature)
+            self.stories.assign(record, signature, row_story=existing.get("story_id"))
             return StoreResult(
                 Outcome.UPDATED if change == "version" else Outcome.TOUCHED, record.id
             )
@@ -288,7 +296,9 @@ class ArchiveWriter:
             extracted = dataclasses.replace(extracted, body=cleaned)
         with immediate(self.db):  # the article and its block counts in one transaction
             result = self.store_article(
-                build_record(page, extracted, source.url), derived.signature
+                build_record(page, extracted, source.url),
+                derived.signature,
+                relevance_columns(derived),
             )
             evaluate = result.outcome in _OBSERVED and self.templates.observe(
                 page.source_id, result.article_id, extracted_body, page.fetched_at
@@ -296,7 +306,7 @@ class ArchiveWriter:
         if evaluate and self.templates.evaluate(page.source_id):
             self.templates.reclean(page.source_id)
         if result.outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.TOUCHED):
-            store_derived(self.db, result.article_id, derived)
+            store_derived(self.db, result.article_id, derived, row_has_relevance=True)
         self.record_page(
             page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
             page.status, result.article_id, page.fetched_at, etag, modified,

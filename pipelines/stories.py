@@ -671,8 +671,11 @@ class StoryIndex:
 
     # ------------------------------------------------------------------ writing
 
-    def commit(self, decision: StoryDecision) -> None:
-        """Write a decision: signature, story, links, ``articles.story_id``. Idempotent."""
+    def commit(self, decision: StoryDecision, row_story: str | None = None) -> None:
+        """Write a decision: signature, story, links, ``articles.story_id``. Idempotent.
+
+        ``row_story``: the ``story_id`` the article's row was just written with; not set again
+        when it is the right one (an UPDATE rewrites the whole row, body included)."""
         article, sig = decision.article, decision.signature
         if sig is None:
             raise ValueError("decision carries no signature")
@@ -697,7 +700,8 @@ class StoryIndex:
                 "updated_at": now,
             }
             if stored is not None and stored["minhash"] == row["minhash"]:
-                self._set_article_story(article.id, stored["story_id"])
+                if stored["story_id"] != row_story:
+                    self._set_article_story(article.id, stored["story_id"])
                 return  # same body again: nothing to add to the index
             self.db.execute(
                 f"insert or replace into article_signatures ({', '.join(row)})"
@@ -707,7 +711,8 @@ class StoryIndex:
             story_id = row["story_id"]
             if decision.origin_article_id:
                 self._link(article.id, decision.origin_article_id, "origin", decision, now)
-            self._set_article_story(article.id, story_id)
+            if story_id != row_story:
+                self._set_article_story(article.id, story_id)
             if decision.action is StoryAction.NEW_STORY and stored is None:
                 self._insert_story(article, row)  # no other member yet: nothing to recompute
             else:
@@ -718,11 +723,14 @@ class StoryIndex:
         self._insert(key, self.band_keys_of(sig))
 
     def assign(
-        self, article: StoryArticle | ArticleRecord, signature: Signature | None = None
+        self,
+        article: StoryArticle | ArticleRecord,
+        signature: Signature | None = None,
+        row_story: str | None = None,
     ) -> StoryDecision:
         """``decide`` then ``commit``: for an article whose row is already in ``articles``."""
         decision = self.decide(article, signature)
-        self.commit(decision)
+        self.commit(decision, row_story)
         return decision
 
     def _set_article_story(self, article_id: str, story_id: str) -> None:

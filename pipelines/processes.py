@@ -11,6 +11,10 @@ Replies travel the other way through a ``ReplyPipe``: a service process writes e
 feeder thread; that thread's locking and GIL hand-overs cost the extraction workers more CPU per
 page than pickling the reply.
 
+``LoopService`` is the same for a caller on an asyncio event loop (the crawl's reactor): each
+process has a call pipe and a reply pipe of its own, which the loop writes and reads itself, so
+no helper thread runs in the caller at all.
+
 Each process builds its object with ``factory()`` and answers ``(call_id, method, args)`` calls:
 one by one, or, if the object has ``handle_batch``, in batches of whatever is queued (the writer
 commits a batch in one transaction). Processes are spawned (nothing of the reactor's threads or
@@ -19,18 +23,22 @@ sockets leaks into them) and exit within a second when the process that started 
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import itertools
 import logging
 import multiprocessing
 import os
 import queue
+import selectors
+import struct
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from logging.handlers import QueueHandler
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -78,6 +86,23 @@ class ReplyPipe:
         if not self._reader.poll(timeout):
             raise queue.Empty
         return ForkingPickler.loads(self._reader.recv_bytes())
+
+
+class CallPipe:
+    """The reading end of one process's call pipe, with the ``get``/``get_nowait`` of a queue.
+
+    ``LoopService`` writes each call as one message in ``Connection``'s framing."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def get(self) -> Any:
+        return ForkingPickler.loads(self._connection.recv_bytes())
+
+    def get_nowait(self) -> Any:
+        if not self._connection.poll(0):
+            raise queue.Empty
+        return self.get()
 
 
 def answer(
@@ -160,6 +185,24 @@ def serve(
         results.put(None)
 
 
+def spawner(
+    factory: Callable[[], Any], batch_size: int, name: str
+) -> tuple[Any, Callable[[int, Any, ReplyPipe], Any]]:
+    """The spawn context, and a maker of a service's n-th process (not started) that reads
+    its calls from ``calls`` and writes its replies to ``replies``."""
+    context = multiprocessing.get_context("spawn")
+
+    def make(n: int, calls: Any, replies: ReplyPipe) -> Any:
+        return context.Process(
+            target=serve,
+            args=(factory, calls, replies, os.getpid(), batch_size, name),
+            name=f"{name}-{n}",
+            daemon=True,
+        )
+
+    return context, make
+
+
 class ProcessService:
     """``processes`` copies of ``factory()``'s object; ``call`` returns a future."""
 
@@ -170,19 +213,11 @@ class ProcessService:
         batch_size: int = 1,
         name: str = "service",
     ) -> None:
-        context = multiprocessing.get_context("spawn")
+        context, make = spawner(factory, batch_size, name)
         self.name = name
         self._calls = context.Queue()
         self._results = ReplyPipe(context)
-        self._processes = [
-            context.Process(
-                target=serve,
-                args=(factory, self._calls, self._results, os.getpid(), batch_size, name),
-                name=f"{name}-{n}",
-                daemon=True,
-            )
-            for n in range(processes)
-        ]
+        self._processes = [make(n, self._calls, self._results) for n in range(processes)]
         self._pending: dict[int, Future[Any]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count()
@@ -270,6 +305,225 @@ class ProcessService:
         self._calls.cancel_join_thread()
         self._calls.close()
         return [process.exitcode for process in self._processes]
+
+
+def frame(obj: Any) -> list[bytes | memoryview]:
+    """``obj`` pickled as one message in ``multiprocessing.Connection``'s framing."""
+    data = ForkingPickler.dumps(obj)
+    size = len(data)
+    header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+    return [header, data]
+
+
+PARTIAL = object()  # what ``unframe`` returns while no whole message is buffered
+
+
+def unframe(buffer: bytearray) -> Any:
+    """Take the first whole message off ``buffer`` and unpickle it; ``PARTIAL`` if the buffer
+    holds no whole message yet."""
+    if len(buffer) < 4:
+        return PARTIAL
+    (size,) = struct.unpack_from("!i", buffer)
+    start = 4
+    if size == -1:
+        if len(buffer) < 12:
+            return PARTIAL
+        (size,) = struct.unpack_from("!Q", buffer, 4)
+        start = 12
+    if len(buffer) < start + size:
+        return PARTIAL
+    # without a copy; the views are released before the buffer shrinks
+    with memoryview(buffer) as view, view[start : start + size] as payload:
+        obj = ForkingPickler.loads(payload)
+    del buffer[: start + size]
+    return obj
+
+
+@dataclass(eq=False)
+class _Child:
+    """One process of a ``LoopService``: its pipes, what it owes, and what is not sent yet."""
+
+    process: Any
+    call_fd: int  # our end of its call pipe (non-blocking)
+    reply_fd: int  # our end of its reply pipe (non-blocking)
+    replies: ReplyPipe  # kept: the child shares its lock, which must outlive the child's start
+    pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
+    unsent: bytearray = field(default_factory=bytearray)
+    received: bytearray = field(default_factory=bytearray)
+    finished: bool = False  # it sent its last message (None)
+    ended: bool = False  # its reply pipe reached end of file
+
+
+class LoopService:
+    """``ProcessService``'s interface for a caller on an asyncio event loop.
+
+    ``call`` must run on the loop's thread and returns an ``asyncio.Future``. Each call goes to
+    the process that owes the fewest answers. A process that ends without saying goodbye fails
+    every pending call and every later one with ``ServiceDied``, as ``ProcessService`` does.
+    ``close`` runs on the loop's thread too, between or after the loop's runs: it answers what
+    is queued itself, then stops the processes.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], Any],
+        processes: int = 1,
+        batch_size: int = 1,
+        name: str = "service",
+    ) -> None:
+        context, make = spawner(factory, batch_size, name)
+        self.name = name
+        self._children: list[_Child] = []
+        self._ids = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        for n in range(processes):
+            call_reader, call_writer = context.Pipe(duplex=False)
+            replies = ReplyPipe(context)
+            process = make(n, CallPipe(call_reader), replies)
+            process.start()
+            # Only the child holds these ends now: its exit shows here as end of file.
+            call_reader.close()
+            replies._writer.close()
+            call_fd, reply_fd = os.dup(call_writer.fileno()), os.dup(replies._reader.fileno())
+            call_writer.close()
+            replies._reader.close()
+            os.set_blocking(call_fd, False)
+            os.set_blocking(reply_fd, False)
+            self._children.append(_Child(process, call_fd, reply_fd, replies))
+
+    def call(self, method: str, *args: Any) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        if self._closed:
+            future.set_exception(ServiceDied(f"the {self.name} processes are closed"))
+            return future
+        if self._loop is None:  # the first call: from now on the loop reads the replies
+            self._loop = loop
+            for child in self._children:
+                loop.add_reader(child.reply_fd, self._read, child)
+        child = min(self._children, key=lambda c: len(c.pending))
+        call_id = next(self._ids)
+        child.pending[call_id] = future
+        self._send(child, frame((call_id, method, args)))
+        return future
+
+    def _send(self, child: _Child, parts: list[bytes | memoryview]) -> None:
+        if child.unsent:
+            for part in parts:
+                child.unsent += part
+            return
+        try:
+            sent = os.writev(child.call_fd, parts)
+        except BlockingIOError:
+            sent = 0
+        except OSError:  # the process is gone; its end of file fails the calls
+            return
+        if sent < sum(len(part) for part in parts):
+            child.unsent = bytearray(b"".join(parts)[sent:])
+            if self._loop is not None:
+                self._loop.add_writer(child.call_fd, self._flush, child)
+
+    def _flush(self, child: _Child) -> None:
+        try:
+            sent = os.write(child.call_fd, child.unsent)
+        except BlockingIOError:
+            return
+        except OSError:
+            sent = len(child.unsent)  # the process is gone; its end of file fails the calls
+        del child.unsent[:sent]
+        if not child.unsent and self._loop is not None:
+            self._loop.remove_writer(child.call_fd)
+
+    def _read(self, child: _Child) -> None:
+        try:
+            data = os.read(child.reply_fd, 1 << 20)
+        except BlockingIOError:
+            return
+        if not data:
+            child.ended = True
+            if self._loop is not None:
+                self._loop.remove_reader(child.reply_fd)
+            if not child.finished:
+                self._fail_all(child)
+            return
+        child.received += data
+        while (message := unframe(child.received)) is not PARTIAL:
+            self._handle(child, message)
+
+    def _handle(self, child: _Child, message: Any) -> None:
+        if isinstance(message, logging.LogRecord):
+            logging.getLogger(message.name).handle(message)
+        elif message is None:
+            child.finished = True
+        else:
+            call_id, ok, value = message
+            future = child.pending.pop(call_id, None)
+            if future is None or future.done():  # failed already (a sibling died) or cancelled
+                return
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(ServiceError(value))
+
+    def _fail_all(self, dead: _Child) -> None:
+        self._closed = True
+        dead.process.join(POLL_SECONDS)
+        why = f"the {self.name} processes ended (exit {dead.process.exitcode})"
+        for child in self._children:
+            pending, child.pending = child.pending, {}
+            for future in pending.values():
+                if not future.done():
+                    future.set_exception(ServiceDied(why))
+
+    def close(self, timeout: float | None = None) -> list[int | None]:
+        """Answer what is queued, stop the processes and return their exit codes.
+
+        A process that has not finished within ``timeout`` seconds, or whose sibling died, is
+        killed: nothing would read what it still sends."""
+        self._closed = True
+        if self._loop is not None:
+            for child in self._children:
+                self._loop.remove_writer(child.call_fd)
+                if not child.ended:
+                    self._loop.remove_reader(child.reply_fd)
+            self._loop = None  # from here on, this method does the loop's reading and writing
+        for child in self._children:
+            if not child.ended:
+                self._send(child, frame(None))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            for child in self._children:
+                if not child.ended:
+                    selector.register(child.reply_fd, selectors.EVENT_READ, child)
+            while selector.get_map():
+                for child in self._children:
+                    if child.unsent:
+                        self._flush(child)
+                wait = POLL_SECONDS
+                if deadline is not None:
+                    wait = min(wait, deadline - time.monotonic())
+                    if wait <= 0:
+                        break
+                for key, _ in selector.select(wait):
+                    self._read(key.data)
+                    if key.data.ended:
+                        selector.unregister(key.fd)
+                if any(c.process.exitcode not in (None, 0) for c in self._children):
+                    break  # a death: what the others still owe will not come
+        for child in self._children:
+            if child.ended:
+                child.process.join(DEAD_GRACE_SECONDS)  # it closed its pipes and is exiting
+            if child.process.is_alive():
+                child.process.kill()
+                child.process.join(DEAD_GRACE_SECONDS)
+            if not child.finished:
+                self._fail_all(child)
+            if child.call_fd >= 0:
+                os.close(child.call_fd)
+                os.close(child.reply_fd)
+                child.call_fd = child.reply_fd = -1
+        return [child.process.exitcode for child in self._children]
 
 
 class InlineService:

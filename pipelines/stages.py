@@ -18,7 +18,7 @@ from scrapy.exceptions import DropItem
 from .clock import now_iso
 from .extract import EXTRACTOR_VERSION
 from .models import ExtractedPage, FetchRecord, PageKind, SourcesConfig
-from .processes import ProcessService, ServiceDied
+from .processes import LoopService, ServiceDied
 from .runs import RUN_COUNTS, STOPPED, judge_run
 from .runs import stat_key as _stat
 from .sources import load_sources, select
@@ -72,7 +72,7 @@ class StoreStage:
         self.closing: asyncio.Future[None] | None = None
         # One process owns the SQLite connection: writes are serial, batched, and off the
         # crawl process's GIL (pipelines/writer_process.py).
-        self.writer: ProcessService | None = None
+        self.writer: LoopService | None = None
 
     @property
     def story_config(self) -> StoryConfig | None:
@@ -110,7 +110,7 @@ class StoreStage:
     async def open_spider(self) -> None:
         self.run_id = f"{now_iso()}-{uuid.uuid4().hex[:8]}"
         self.stats.set_value("broadsheet/run_id", self.run_id)
-        self.writer = writer_process(self.writer_config)
+        self.writer = writer_process(self.writer_config, on_loop=True)
         now = now_iso()
         await self._call("upsert_sources", self.config.sources, now)
         await self._call("start_run", self.run_id, self.config.sources, now)
@@ -169,4 +169,4 @@ class StoreStage:
             # The run rows stay "running"; the next run closes them as aborted.
             logger.critical("the archive writer process died: this run's totals are not stored")
         finally:
-            await asyncio.get_running_loop().run_in_executor(None, writer.close)
+            writer.close()  # on the loop's thread; every call was answered above: it is quick

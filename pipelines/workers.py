@@ -15,7 +15,7 @@ from .enrich import Derived, derive
 from .extract import analyse_html, extract_page
 from .faults import CrashPoints
 from .models import Extracted, FetchedPage, FoundLink, PageAnalysis, PageKind, Source
-from .processes import InlineService, ProcessService, ServiceError
+from .processes import InlineService, LoopService, ProcessService, ServiceError
 from .urlkind import url_kind_hint
 from .urls import canonicalize, identity_key
 
@@ -95,8 +95,10 @@ class PageAnalyser:
         return PageAnalysis(extracted, derived, self.found_links(raw.anchors), raw.alternates)
 
 
-def analysis_service(workers: int) -> ProcessService:
-    return ProcessService(PageAnalyser, processes=workers, name="extraction")
+def analysis_service(workers: int, on_loop: bool = False) -> ProcessService | LoopService:
+    """``workers`` extraction processes; ``on_loop``: called from an asyncio loop (the crawl)."""
+    service = LoopService if on_loop else ProcessService
+    return service(PageAnalyser, processes=workers, name="extraction")
 
 
 Extraction = tuple[Extracted, Derived | None]

@@ -21,7 +21,7 @@ from functools import partial
 from archive.schema import open_archive
 
 from .faults import CrashPoints
-from .processes import Call, ProcessService, Reply, answer
+from .processes import Call, LoopService, ProcessService, Reply, answer
 from .store import ArchiveWriter, immediate
 from .stories import StoryConfig
 
@@ -64,7 +64,9 @@ class BatchingWriter:
         self.writer.db.close()
 
 
-def writer_process(config: WriterConfig) -> ProcessService:
-    return ProcessService(
+def writer_process(config: WriterConfig, on_loop: bool = False) -> ProcessService | LoopService:
+    """The writer process; ``on_loop``: called from an asyncio loop (the crawl)."""
+    service = LoopService if on_loop else ProcessService
+    return service(
         partial(BatchingWriter, config), batch_size=config.batch_size, name="archive-writer"
     )

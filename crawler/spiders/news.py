@@ -46,7 +46,7 @@ from pipelines.models import (
     PageKind,
     SourcesConfig,
 )
-from pipelines.processes import InlineService, ProcessService, ServiceDied
+from pipelines.processes import InlineService, LoopService, ServiceDied
 from pipelines.runs import stat_key as _stat
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
@@ -94,7 +94,7 @@ class NewsSpider(Spider):
         config: SourcesConfig,
         policy: CrawlPolicy,
         memory: CrawlMemory | None,
-        analyser: ProcessService | InlineService | None = None,
+        analyser: LoopService | InlineService | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -130,7 +130,7 @@ class NewsSpider(Spider):
             CrawlMemory(settings.get("BROADSHEET_DB")) if settings.get("BROADSHEET_DB") else None
         )
         workers = settings.getint("BROADSHEET_EXTRACT_WORKERS")
-        analyser = analysis_service(workers) if workers > 0 else None
+        analyser = analysis_service(workers, on_loop=True) if workers > 0 else None
         spider = cls(config, policy, memory, analyser, *args, **kwargs)
         spider._set_crawler(crawler)
         return spider

@@ -20,7 +20,6 @@ from .facts import CALENDAR_FY, INDIA_FY, PAKISTAN_FY, Fact, FiscalYear, extract
 from .gazetteer import CountryMention, OrgMention, countries_in, organisations_in
 from .models import Extracted, Source
 from .relevance import Decision, Lexicon, Relevance, decide, load_lexicons, score
-from .sqlrows import update_row
 from .stories import Signature, StoryConfig, minhash_template, signature_of
 from .wire import constructor_pickle
 
@@ -79,11 +78,7 @@ def relevance_columns(derived: Derived) -> dict[str, object]:
     }
 
 
-def store_derived(
-    db: sqlite_utils.Database, article_id: str, derived: Derived, row_has_relevance: bool = False
-) -> None:
-    """Facts and entities, and the relevance fields unless the row was written with them."""
+def store_derived(db: sqlite_utils.Database, article_id: str, derived: Derived) -> None:
+    """The derived rows of a stored article: facts and entities. Its relevance fields go into
+    the article row itself (``relevance_columns``)."""
     store_facts(db, article_id, derived.facts, derived.entities)
-    if not row_has_relevance:
-        with db.atomic():
-            update_row(db, "articles", ("id", article_id), relevance_columns(derived))

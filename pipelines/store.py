@@ -306,7 +306,7 @@ class ArchiveWriter:
         if evaluate and self.templates.evaluate(page.source_id):
             self.templates.reclean(page.source_id)
         if result.outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.TOUCHED):
-            store_derived(self.db, result.article_id, derived, row_has_relevance=True)
+            store_derived(self.db, result.article_id, derived)
         self.record_page(
             page.url, page.source_id, extracted.kind.value, extracted.kind_reason,
             page.status, result.article_id, page.fetched_at, etag, modified,

@@ -185,26 +185,9 @@ def serve(
         results.put(None)
 
 
-def spawner(
-    factory: Callable[[], Any], batch_size: int, name: str
-) -> tuple[Any, Callable[[int, Any, ReplyPipe], Any]]:
-    """The spawn context, and a maker of a service's n-th process (not started) that reads
-    its calls from ``calls`` and writes its replies to ``replies``."""
-    context = multiprocessing.get_context("spawn")
-
-    def make(n: int, calls: Any, replies: ReplyPipe) -> Any:
-        return context.Process(
-            target=serve,
-            args=(factory, calls, replies, os.getpid(), batch_size, name),
-            name=f"{name}-{n}",
-            daemon=True,
-        )
-
-    return context, make
-
-
-class ProcessService:
-    """``processes`` copies of ``factory()``'s object; ``call`` returns a future."""
+class _Service:
+    """What both services share: ``processes`` spawned copies of ``factory()``'s object, each
+    answering calls in batches of up to ``batch_size``; ``_start`` wires them up."""
 
     def __init__(
         self,
@@ -213,19 +196,39 @@ class ProcessService:
         batch_size: int = 1,
         name: str = "service",
     ) -> None:
-        context, make = spawner(factory, batch_size, name)
         self.name = name
-        self._calls = context.Queue()
-        self._results = ReplyPipe(context)
-        self._processes = [make(n, self._calls, self._results) for n in range(processes)]
-        self._pending: dict[int, Future[Any]] = {}
-        self._lock = threading.Lock()
+        self._factory, self._batch_size = factory, batch_size
+        self._context = multiprocessing.get_context("spawn")
         self._ids = itertools.count()
         self._closed = False
+        self._start(processes)
+
+    def _start(self, processes: int) -> None:
+        raise NotImplementedError
+
+    def _process(self, n: int, calls: Any, replies: ReplyPipe) -> Any:
+        """The n-th process (not started): reads ``calls``, writes ``replies``."""
+        return self._context.Process(
+            target=serve,
+            args=(self._factory, calls, replies, os.getpid(), self._batch_size, self.name),
+            name=f"{self.name}-{n}",
+            daemon=True,
+        )
+
+
+class ProcessService(_Service):
+    """``processes`` copies of ``factory()``'s object; ``call`` returns a future."""
+
+    def _start(self, processes: int) -> None:
+        self._calls = self._context.Queue()
+        self._results = ReplyPipe(self._context)
+        self._processes = [self._process(n, self._calls, self._results) for n in range(processes)]
+        self._pending: dict[int, Future[Any]] = {}
+        self._lock = threading.Lock()
         self._died = False
         for process in self._processes:
             process.start()
-        self._reader = threading.Thread(target=self._read, name=f"{name}-results", daemon=True)
+        self._reader = threading.Thread(target=self._read, name=f"{self.name}-results", daemon=True)
         self._reader.start()
 
     def call(self, method: str, *args: Any) -> Future[Any]:
@@ -354,7 +357,7 @@ class _Child:
     ended: bool = False  # its reply pipe reached end of file
 
 
-class LoopService:
+class LoopService(_Service):
     """``ProcessService``'s interface for a caller on an asyncio event loop.
 
     ``call`` must run on the loop's thread and returns an ``asyncio.Future``. Each call goes to
@@ -364,23 +367,13 @@ class LoopService:
     is queued itself, then stops the processes.
     """
 
-    def __init__(
-        self,
-        factory: Callable[[], Any],
-        processes: int = 1,
-        batch_size: int = 1,
-        name: str = "service",
-    ) -> None:
-        context, make = spawner(factory, batch_size, name)
-        self.name = name
+    def _start(self, processes: int) -> None:
         self._children: list[_Child] = []
-        self._ids = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
         for n in range(processes):
-            call_reader, call_writer = context.Pipe(duplex=False)
-            replies = ReplyPipe(context)
-            process = make(n, CallPipe(call_reader), replies)
+            call_reader, call_writer = self._context.Pipe(duplex=False)
+            replies = ReplyPipe(self._context)
+            process = self._process(n, CallPipe(call_reader), replies)
             process.start()
             # Only the child holds these ends now: its exit shows here as end of file.
             call_reader.close()

@@ -159,3 +159,44 @@ def test_template_variant_claiming_the_canonical_joins_it(writer):
     assert amp.article_id == first.article_id
     assert amp.outcome is Outcome.DUPLICATE
     assert writer.db["articles"].get(first.article_id)["body"] == body
+
+
+def test_a_new_article_row_is_written_once_with_its_story_and_relevance(writer):
+    """The row carries its story and relevance from its INSERT: an UPDATE would rewrite the
+    whole row, body included (and did, twice per new article, before)."""
+    from pipelines.enrich import derive
+
+    source = Source(id="s", url=HOME, relevance="flag")
+    row_updates = re.compile(r'\s*update\s+"?articles"?\s', re.IGNORECASE)
+
+    def ingest(extracted, fetched):
+        statements: list[str] = []
+        derived = derive(extracted, source)
+        writer.db.conn.set_trace_callback(statements.append)
+        try:
+            fetched_page = page(HOME + "it-exports", fetched=fetched)
+            result = writer.ingest(fetched_page, extracted, source, derived)
+        finally:
+            writer.db.conn.set_trace_callback(None)
+        return result, derived, [s for s in statements if row_updates.match(s)]
+
+    first = art(body="Pakistan's IT exports reached $3.2 billion in FY2023-24. " * 20)
+    result, derived, updates = ingest(first, "2024-03-14T10:00:00+00:00")
+    assert result.outcome is Outcome.NEW and updates == []
+    row = writer.db.execute(
+        "select story_id, relevance_score, relevance_label, relevance_flagged from articles"
+        " where id = ?",
+        [result.article_id],
+    ).fetchone()
+    assert row[0] == result.article_id  # a story of its own, named after its first article
+    assert row[1:] == (
+        derived.relevance.score,
+        derived.relevance.label,
+        int(derived.decision == "store_flagged"),
+    )
+    # A revision updates the row (content and relevance in one statement, which the trace
+    # repeats for each trigger program it starts): the pattern does see row updates.
+    revised = art(body=first.body + " The figure was later revised to $3.4 billion.")
+    result, _, updates = ingest(revised, "2024-03-15T10:00:00+00:00")
+    assert result.outcome is Outcome.UPDATED and updates
+    assert len(set(updates)) == 1 and "relevance_score" in updates[0]

@@ -263,10 +263,19 @@ class _BandTable(UnorderedStorage):
         self._compact_every = compact_every
 
     def bulk_load(self, keys: np.ndarray, vals: np.ndarray) -> None:
-        keys = np.concatenate([self._keys, keys])
-        vals = np.concatenate([self._vals, vals.astype(np.uint32)])
+        """Add entries, kept sorted by key; equal keys stay in the order they came in.
+
+        Only the new entries are sorted; they are merged into the sorted arrays in one copy,
+        where sorting everything again cost O(N log N) per compaction (about 20 ms per band at
+        a million articles, docs/dedup.md)."""
         order = np.argsort(keys, kind="stable")
-        self._keys, self._vals = keys[order], vals[order]
+        keys, vals = keys[order], vals.astype(np.uint32)[order]
+        if self._keys.size == 0:
+            self._keys, self._vals = keys, vals
+            return
+        at = np.searchsorted(self._keys, keys, side="right")  # after equal keys already here
+        self._keys = np.insert(self._keys, at, keys)
+        self._vals = np.insert(self._vals, at, vals)
 
     def _compact(self) -> None:
         pairs = [(k, v) for k, vs in self._recent.items() for v in vs]

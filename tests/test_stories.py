@@ -22,6 +22,7 @@ from pipelines.stories import (
     StoryArticle,
     StoryConfig,
     StoryIndex,
+    _BandTable,
     band_keys,
     signature_of,
     signatures_of,
@@ -392,3 +393,28 @@ def test_precomputed_band_keys_query_and_insert_as_minhashlsh_does(db):
         ours = index._query(index.band_keys_of(sig))
         assert ours == set(index._lsh.query(sig.minhash))
         assert ours  # each finds at least itself
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2**32 - 1)), max_size=30),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_band_table_merges_batches_as_one_stable_sort_would(batches):
+    """Each batch merged into the sorted arrays gives what sorting everything at once gives:
+    keys in order, equal keys in arrival order (small keys force many equal ones)."""
+    table = _BandTable(compact_every=10**9)
+    seen: list[tuple[int, int]] = []
+    for batch in batches:
+        keys = np.array([k for k, _ in batch], dtype=np.uint64)
+        vals = np.array([v for _, v in batch], dtype=np.uint64)
+        table.bulk_load(keys, vals)
+        seen += batch
+        expected = sorted(seen, key=lambda kv: kv[0])  # sorted() is stable
+        assert table._keys.tolist() == [k for k, _ in expected]
+        assert table._vals.tolist() == [v for _, v in expected]
+        assert table._keys.dtype == np.uint64 and table._vals.dtype == np.uint32
+    for key in {k for k, _ in seen}:
+        assert table.get(key) == [v for k, v in seen if k == key]

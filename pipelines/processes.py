@@ -64,7 +64,8 @@ class ServiceDied(RuntimeError):
 
 
 class ReplyPipe:
-    """Many writers (the service processes), one reader (the caller's reader thread).
+    """Writers in the service processes (all of ``ProcessService``'s, or one ``LoopService``
+    process), one reader in the caller (a reader thread, or the event loop).
 
     ``put`` pickles and writes in the calling thread under a lock shared by the writers, so a
     message is never interleaved with another; it blocks only while the pipe is full, and the
@@ -122,6 +123,14 @@ def answer(
             logger.exception("%s failed in %s", method, type(target).__name__)
             replies.append((call_id, False, traceback.format_exc()))
     return replies
+
+
+def settle(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Answer a call's future from its reply: the value, or the service's traceback text."""
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(ServiceError(value))
 
 
 def _watch(parent_pid: int) -> None:
@@ -270,10 +279,7 @@ class ProcessService(_Service):
             call_id, ok, value = reply
             with self._lock:
                 future = self._pending.pop(call_id)
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(ServiceError(value))
+            settle(future, ok, value)
         with self._lock:
             self._closed = True
             pending, self._pending = self._pending, {}
@@ -452,12 +458,8 @@ class LoopService(_Service):
         else:
             call_id, ok, value = message
             future = child.pending.pop(call_id, None)
-            if future is None or future.done():  # failed already (a sibling died) or cancelled
-                return
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(ServiceError(value))
+            if future is not None and not future.done():  # not failed (a sibling died), cancelled
+                settle(future, ok, value)
 
     def _fail_all(self, dead: _Child) -> None:
         self._closed = True
@@ -529,10 +531,7 @@ class InlineService:
     def call(self, method: str, *args: Any) -> Future[Any]:
         future: Future[Any] = Future()
         ((_, ok, value),) = answer(self._target, [(0, method, args)])
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(ServiceError(value))
+        settle(future, ok, value)
         return future
 
     def close(self, timeout: float | None = None) -> list[int | None]:

@@ -23,6 +23,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.spiders.news import NewsSpider
+from pipelines.gc_tuning import tune_for_throughput
 from pipelines.sources import load_sources
 from pipelines.warcs import warc_dir_for
 
@@ -116,6 +117,7 @@ def run_crawl(
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler)
+    tune_for_throughput()
     process.start()
     return crawler.stats.get_stats() if crawler.stats else {}
 

@@ -27,7 +27,17 @@ def normalise_for_hash(text: str) -> str:
 
 
 def content_hash(text: str) -> str:
-    return hashlib.sha1(normalise_for_hash(text).encode("utf-8")).hexdigest()[:16]
+    return _digest(normalise_for_hash(text))
+
+
+def words_hash(words: list[str]) -> str:
+    """``content_hash`` of a text from its words (``shingles.words``: the same normalisation),
+    for a caller that has them already."""
+    return _digest(" ".join(words))
+
+
+def _digest(normalised: str) -> str:
+    return hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
 
 
 def bodies_agree(a: str, b: str, threshold: float = 0.6) -> bool:
@@ -60,7 +70,11 @@ def trusted_canonical(page_url: str, canonical: str, source_url: str) -> str:
     return canonical
 
 
-def build_record(page: FetchedPage, extracted: Extracted, source_url: str) -> ArticleRecord:
+def build_record(
+    page: FetchedPage, extracted: Extracted, source_url: str, body_hash: str = ""
+) -> ArticleRecord:
+    """``body_hash``: ``content_hash(extracted.body)`` when the caller has it (computed here
+    otherwise)."""
     canonical = trusted_canonical(page.url, extracted.canonical_url, source_url)
     identity_url = canonical or canonicalize(page.url)
     seen = dict.fromkeys(canonicalize(u) for u in (*page.redirect_urls, page.url, canonical) if u)
@@ -71,7 +85,7 @@ def build_record(page: FetchedPage, extracted: Extracted, source_url: str) -> Ar
         source=page.source_id,
         fetched_at=page.fetched_at,
         extracted=extracted,
-        content_hash=content_hash(extracted.body),
+        content_hash=body_hash or content_hash(extracted.body),
         seen_urls=tuple(seen),
         http_status=page.status,
         warc=page.warc,

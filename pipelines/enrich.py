@@ -16,10 +16,12 @@ import sqlite_utils
 
 from archive.migrations_facts import store_facts
 
+from .dedup import words_hash
 from .facts import CALENDAR_FY, INDIA_FY, PAKISTAN_FY, Fact, FiscalYear, extract_facts
 from .gazetteer import CountryMention, OrgMention, countries_in, organisations_in
 from .models import Extracted, Source
 from .relevance import Decision, Lexicon, Relevance, decide, load_lexicons, score
+from .shingles import words
 from .stories import Signature, StoryConfig, minhash_template, signature_of
 from .wire import constructor_pickle
 
@@ -36,6 +38,7 @@ class Derived:
     relevance: Relevance
     decision: Decision  # what the source's relevance policy says: store, store_flagged, drop
     signature: Signature | None  # None for a text too short to compare
+    body_hash: str = ""  # content_hash of the body these were derived from ("" = not known)
 
 
 @lru_cache(maxsize=1)
@@ -62,8 +65,12 @@ def derive(
     language = extracted.language or source.language or "en"
     relevance = score(extracted.title, extracted.body, language, _lexicons())
     config = story_config or StoryConfig()
-    signature = signature_of(extracted.body, config, _template(config))
-    return Derived(facts, entities, relevance, decide(source.relevance, relevance), signature)
+    # One split of the body into words for its signature and its content hash, here in the
+    # workers (the writer would otherwise split it again for the hash).
+    tokens = words(extracted.body)
+    signature = signature_of(extracted.body, config, _template(config), tokens)
+    decision = decide(source.relevance, relevance)
+    return Derived(facts, entities, relevance, decision, signature, words_hash(tokens))
 
 
 def relevance_columns(derived: Derived) -> dict[str, object]:

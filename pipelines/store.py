@@ -294,9 +294,11 @@ class ArchiveWriter:
         cleaned, removed = self.templates.clean(page.source_id, extracted_body)
         if removed:
             extracted = dataclasses.replace(extracted, body=cleaned)
+        # The workers hashed the body they saw; a body cleaned here is hashed again.
+        body_hash = "" if removed else derived.body_hash
         with immediate(self.db):  # the article and its block counts in one transaction
             result = self.store_article(
-                build_record(page, extracted, source.url),
+                build_record(page, extracted, source.url, body_hash),
                 derived.signature,
                 relevance_columns(derived),
             )

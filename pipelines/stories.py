@@ -117,8 +117,10 @@ def minhash_template(config: StoryConfig) -> MinHash:
     return MinHash(num_perm=config.num_perm, seed=config.seed, hashfunc=_identity, scheme=SCHEME)
 
 
-def _features(text: str, config: StoryConfig) -> tuple[list[str], np.ndarray]:
-    tokens = words(text)
+def _features(
+    text: str, config: StoryConfig, tokens: list[str] | None = None
+) -> tuple[list[str], np.ndarray]:
+    tokens = words(text) if tokens is None else tokens
     return tokens, shingle_hashes(tokens, config.shingle_size)
 
 
@@ -148,12 +150,18 @@ def _minhash_values(template: MinHash, shingles: np.ndarray) -> np.ndarray:
     return np.minimum(template.hashvalues, permuted.min(axis=0))
 
 
-def signature_of(text: str, config: StoryConfig, template: MinHash | None = None) -> Signature:
+def signature_of(
+    text: str,
+    config: StoryConfig,
+    template: MinHash | None = None,
+    tokens: list[str] | None = None,
+) -> Signature:
     """The signature of one body. Deterministic: same text and config, same bytes anywhere.
 
-    ``template`` (from ``minhash_template``) saves regenerating the permutations per call.
+    ``template`` (from ``minhash_template``) saves regenerating the permutations per call;
+    ``tokens``, ``shingles.words(text)`` when the caller has them, saves splitting it again.
     """
-    tokens, shingles = _features(text, config)
+    tokens, shingles = _features(text, config, tokens)
     template = template or minhash_template(config)
     minhash = LeanMinHash(
         seed=template.seed, hashvalues=_minhash_values(template, shingles), scheme=template.scheme

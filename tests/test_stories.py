@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from archive.schema import open_archive
 from bench.eval_stories import FIXTURES, evaluate
 from pipelines import shingles, stories
-from pipelines.dedup import build_record, normalise_for_hash
+from pipelines.dedup import build_record, content_hash, normalise_for_hash, words_hash
 from pipelines.models import Extracted, FetchedPage, PageKind, Source
 from pipelines.shingles import overlap, salient_tokens, shingle_hashes, words
 from pipelines.store import ArchiveWriter
@@ -139,6 +139,7 @@ def test_salient_names_are_their_definition(text):
 @given(st.text(max_size=200))
 def test_words_are_the_content_hash_normalisation(text):
     assert words(text) == normalise_for_hash(text).split()
+    assert words_hash(words(text)) == content_hash(text)  # what derive() hands the writer
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 700, 5000])

@@ -10,6 +10,7 @@ import pytest
 import sqlite_utils
 
 from archive.schema import open_archive
+from pipelines.dedup import content_hash
 from pipelines.models import Extracted, FetchedPage, PageKind, Source
 from pipelines.store import ArchiveWriter, Outcome
 from pipelines.templates import TemplateModel, Thresholds, block_hash, clean_body, split_blocks
@@ -165,6 +166,10 @@ def test_ingest_learns_the_template_and_keeps_real_text(
             [f"http://127.0.0.1:9/news/{n}"],
         ).fetchone()
         assert body == "\n\n".join(wire)
+    assert ingest(writer, 200, story(200)) is Outcome.NEW  # nothing to clean
+    # The hash derive() takes of the extracted body is used only when nothing was cleaned.
+    for row in db["articles"].rows:
+        assert row["content_hash"] == content_hash(row["body"]), row["url"]
 
 
 def test_reclean_updates_earlier_articles_word_counts_and_search(

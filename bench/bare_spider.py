@@ -13,15 +13,20 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 
+from pipelines.gc_tuning import tune_for_throughput
+
 
 class BareSpider(Spider):
     name = "bare"
 
-    def __init__(self, url: str = "", **kwargs: Any) -> None:
+    def __init__(self, url: str = "", gc_tuning: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.url = url
+        self.gc_tuning = bool(gc_tuning)  # -a gc_tuning=1: Broadsheet's collector settings
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.gc_tuning:
+            tune_for_throughput()
         yield Request(self.url + "sitemap.xml", callback=self.parse_sitemap)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:

@@ -12,6 +12,8 @@ resident memory of each process tree (crawl process plus workers and writer) sam
 second, at a quarter, half, three quarters and the end of the run: flat means no per-URL growth.
 
     .venv/bin/python bench/bench_crawl.py --pages 10000
+    .venv/bin/python bench/bench_crawl.py --pages 10000 --set BROADSHEET_GC_TUNING=False
+    .venv/bin/python bench/bench_crawl.py --pages 10000 --bare-gc-tuning
 """
 
 from __future__ import annotations
@@ -143,6 +145,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="extraction processes")
+    parser.add_argument(
+        "--set", dest="extra", action="append", default=[], metavar="NAME=VALUE",
+        help="a setting for Broadsheet's crawl, e.g. BROADSHEET_GC_TUNING=False (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--bare-gc-tuning", action="store_true",
+        help="run bare Scrapy with Broadsheet's collector settings too (for comparison)",
+    )  # fmt: skip
     args = parser.parse_args()
     port = free_port()
     site = subprocess.Popen(
@@ -156,6 +166,8 @@ def main() -> None:
         bare_cmd = [sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
                     "-a", f"url={url}"]  # fmt: skip
         bare_cmd += [arg for k, v in FAST.items() for arg in ("-s", f"{k}={v}")]
+        if args.bare_gc_tuning:
+            bare_cmd += ["-a", "gc_tuning=1"]
         bare = timed(bare_cmd, site.pid)
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -165,7 +177,8 @@ def main() -> None:
                 encoding="utf-8",
             )
             ours = {**FAST, "BROADSHEET_EXTRACT_WORKERS": str(args.workers),
-                    "BROADSHEET_MAX_REQUESTS_PER_SOURCE": str(args.pages * 2)}  # fmt: skip
+                    "BROADSHEET_MAX_REQUESTS_PER_SOURCE": str(args.pages * 2),
+                    **dict(pair.split("=", 1) for pair in args.extra)}  # fmt: skip
             cmd = [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
                    "--db", str(Path(tmp) / "bench.db"), *settings(ours)]  # fmt: skip
             ours = timed(cmd, site.pid)
@@ -190,7 +203,8 @@ def main() -> None:
         rates.append(pages / elapsed)
         print(f"bare scrapy : {pages} pages in {elapsed:.1f} s = {rates[-1]:.0f} pages/s,"
               f" CPU {run.cpu / run.wall:.2f} cores, {run.cpu * 1000 / max(pages, 1):.1f} ms per"
-              f" page (run {label} Broadsheet)")  # fmt: skip
+              f" page (run {label} Broadsheet"
+              f"{', with the collector settings' if args.bare_gc_tuning else ''})")  # fmt: skip
     bare_rate = sum(rates) / len(rates)
     print(f"broadsheet  : {our_pages} articles stored ({fetched} pages fetched) in"
           f" {our_elapsed:.1f} s = {our_rate:.0f} articles/s, CPU {ours.cpu / ours.wall:.2f} cores"
@@ -218,6 +232,15 @@ def main() -> None:
         )
     )  # fmt: skip
     print(f"site server : CPU per page served during each run: {served}")
+    collector = ", ".join(
+        f"{kind} {int(our_stats.get(f'gc/{kind}_collections', 0))} in"
+        f" {our_stats.get(f'gc/{kind}_cpu_seconds', 0.0):.2f} s"
+        for kind in ("young", "middle", "full")
+    )
+    print(f"collector   : broadsheet's crawl process, collections and their CPU: {collector}"
+          f" (settings: {' '.join(args.extra) or 'defaults'})")  # fmt: skip
+    for line in re.findall(r"(\S+ process \d+): collector runs (.*)", ours.log):
+        print(f"collector   : {line[0]}: {line[1]}")
 
 
 if __name__ == "__main__":

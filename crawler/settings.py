@@ -64,6 +64,9 @@ BROADSHEET_SOURCE_IDS: list[str] = []
 BROADSHEET_DB = "data/broadsheet.db"
 # Extraction runs in this many worker processes (0 = in the crawler process, for debugging).
 BROADSHEET_EXTRACT_WORKERS = 2
+# Collector thresholds for the large, slowly changing heaps of the crawl and writer processes
+# (pipelines/gc_tuning.py; False = CPython's). The collector's runs are reported either way.
+BROADSHEET_GC_TUNING = True
 # Archive writes per transaction at most (the writer process batches what is queued).
 BROADSHEET_WRITE_BATCH = 64
 # Crawling loopback, private, link-local or metadata addresses is refused unless the sources

@@ -43,6 +43,8 @@ from logging.handlers import QueueHandler
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+from .gc_tuning import CollectionClock
+
 logger = logging.getLogger(__name__)
 
 Call = tuple[int, str, tuple[Any, ...]]
@@ -171,6 +173,8 @@ def serve(
     root = logging.getLogger()
     root.handlers[:] = [QueueHandler(results)]
     root.setLevel(logging.INFO)
+    clock = CollectionClock()  # what the garbage collector cost this process, logged at the end
+    clock.watch()
     target = factory()
     handle = getattr(target, "handle_batch", None) or (lambda batch: answer(target, batch))
     try:
@@ -191,6 +195,7 @@ def serve(
         close = getattr(target, "close", None)
         if close is not None:
             close()
+        logger.info("%s process %d: collector runs %s", name, os.getpid(), clock.summary())
         results.put(None)
 
 

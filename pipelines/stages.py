@@ -93,6 +93,7 @@ class StoreStage:
             extractor_version=EXTRACTOR_VERSION,
             story_config=story_config,
             batch_size=settings.getint("BROADSHEET_WRITE_BATCH"),
+            gc_tuning=settings.getbool("BROADSHEET_GC_TUNING"),
         )
         return cls(_config(crawler), crawler.stats, writer_config, crawler)
 

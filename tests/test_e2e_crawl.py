@@ -86,6 +86,7 @@ def words(text: str) -> list[str]:
 
 def test_crawl_succeeds_for_every_source(crawl):
     assert crawl.returncode == 0, crawl.output[-3000:]
+    assert re.search(r"'gc/full_collections': \d+", crawl.output)  # the collector's cost, reported
     runs = list(crawl.db["crawl_runs"].rows)
     assert {r["source"] for r in runs} == {o.id for o in outlets()}
     assert all(r["status"] == "ok" and r["finished_at"] for r in runs), runs

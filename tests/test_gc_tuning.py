@@ -3,11 +3,12 @@ interpreter so the test process keeps its own."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 
-from pipelines.gc_tuning import THRESHOLDS
+from pipelines.gc_tuning import THRESHOLDS, CollectionClock
 
 PROBE = """
 import gc, json
@@ -29,3 +30,21 @@ def test_thresholds_are_set_and_start_up_objects_frozen():
     assert tuple(thresholds) == THRESHOLDS
     assert frozen_before == 0 and frozen_after > 1000  # the imported modules' objects
     assert collected >= 1  # cyclic garbage is still found
+
+
+def test_the_clock_counts_collections_and_stops():
+    clock = CollectionClock()
+    clock.watch()
+    try:
+        gc.collect()
+        gc.collect(0)
+    finally:
+        clock.stop()
+    assert clock.counts[2] >= 1 and clock.counts[0] >= 1
+    assert clock not in gc.callbacks
+    stats = clock.stats()
+    assert stats["gc/full_collections"] == clock.counts[2]
+    assert all(stats[f"gc/{g}_cpu_seconds"] >= 0 for g in ("young", "middle", "full"))
+    before = clock.counts[2]
+    gc.collect()
+    assert clock.counts[2] == before  # no longer watching

@@ -63,11 +63,11 @@ def derive(
     text = f"{extracted.title}\n\n{extracted.body}"
     entities = [*countries_in(text), *organisations_in(text)]
     language = extracted.language or source.language or "en"
-    relevance = score(extracted.title, extracted.body, language, _lexicons())
-    config = story_config or StoryConfig()
-    # One split of the body into words for its signature and its content hash, here in the
+    # One split of the body into words for its length, signature and content hash, here in the
     # workers (the writer would otherwise split it again for the hash).
     tokens = words(extracted.body)
+    relevance = score(extracted.title, extracted.body, language, _lexicons(), tokens)
+    config = story_config or StoryConfig()
     signature = signature_of(extracted.body, config, _template(config), tokens)
     decision = decide(source.relevance, relevance)
     return Derived(facts, entities, relevance, decision, signature, words_hash(tokens))

@@ -192,8 +192,20 @@ def _pick(lexicon: Lexicon | Mapping[str, Lexicon], language: str) -> Lexicon:
     raise KeyError(f"no lexicon for {language!r} and no English fallback")
 
 
+def word_count(body: str, tokens: list[str] | None = None) -> int:
+    """The \\w+ runs of ``body``. ``tokens``, ``shingles.words(body)`` when the caller has them,
+    are the same runs in ASCII text without underscores, and then counting them saves a scan."""
+    if tokens is not None and body.isascii() and "_" not in body:
+        return len(tokens)
+    return len(_WORD.findall(body))
+
+
 def score(
-    title: str, body: str, language: str, lexicon: Lexicon | Mapping[str, Lexicon]
+    title: str,
+    body: str,
+    language: str,
+    lexicon: Lexicon | Mapping[str, Lexicon],
+    tokens: list[str] | None = None,
 ) -> Relevance:
     """How strongly an article is about the tech economy.
 
@@ -212,7 +224,7 @@ def score(
     in_title = _counts(lex, title)
     in_body = _counts(lex, body)
     params = lex.scoring
-    words = len(_WORD.findall(body))
+    words = word_count(body, tokens)
     dilution = math.sqrt(1.0 + words / params.length_words) if params.length_words > 0 else 1.0
     unambiguous = any(not t.ambiguous and not t.negative for t in (*in_title, *in_body))
     evidence = 0.0

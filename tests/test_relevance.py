@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from pipelines.relevance import (
     load_lexicon,
     load_lexicons,
     score,
+    word_count,
 )
+from pipelines.shingles import words
 
 ARTICLE = Path(__file__).parent / "fixtures" / "facts" / "article-5k.txt"
 
@@ -190,3 +193,11 @@ def test_adding_a_title_term_never_lowers_the_score(lexicons, title, body):
     before = score(title, body, "en", lexicons).score
     after = score(title + " IT exports", body, "en", lexicons).score
     assert after >= before
+
+
+@given(st.one_of(st.text(alphabet=st.characters(max_codepoint=127)), st.text()))
+def test_word_count_from_the_signature_words_is_the_word_scan(text):
+    """derive() hands score() the words it split for the signature: the count must not move."""
+    expected = len(re.findall(r"\w+", text))
+    assert word_count(text, words(text)) == expected
+    assert word_count(text) == expected

@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from crawler import settings as project_settings
 from crawler.dupefilter import request_key
 from pipelines.clock import now_iso
 from pipelines.messages import Message, encode
@@ -52,7 +53,7 @@ def distributed_settings(redis_url: str, run_name: str) -> dict[str, Any]:
         "SCHEDULER_PERSIST": True,
         "DUPEFILTER_CLASS": "crawler.distributed.RedisIdentityDupeFilter",
         "ITEM_PIPELINES": {"crawler.distributed.RedisItemStage": 800},
-        "EXTENSIONS": {"crawler.distributed.IdleGrace": 500},
+        "EXTENSIONS": {**project_settings.EXTENSIONS, "crawler.distributed.IdleGrace": 500},
         "BROADSHEET_REDIS_RUN": run_name,
         **run_keys(run_name),
     }

@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.spiders.news import NewsSpider
-from pipelines.gc_tuning import CollectionClock, tune_for_throughput
 from pipelines.sources import load_sources
 from pipelines.warcs import warc_dir_for
 
@@ -118,20 +116,7 @@ def run_crawl(
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler)
-    clock = CollectionClock()
-
-    def report_collections(**_: Any) -> None:  # before Scrapy dumps its stats
-        for key, value in clock.stats().items():
-            crawler.stats.set_value(key, value)
-
-    crawler.signals.connect(report_collections, signal=signals.spider_closed)
-    clock.watch()
-    if settings.getbool("BROADSHEET_GC_TUNING"):
-        tune_for_throughput()
-    try:
-        process.start()
-    finally:
-        clock.stop()
+    process.start()
     return crawler.stats.get_stats() if crawler.stats else {}
 
 

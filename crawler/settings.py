@@ -51,6 +51,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Scrapy starts this many asyncio tasks for the output of every response; ours is one item
 # and a few requests, and 100 tasks per page cost the reactor more than the page itself.
 CONCURRENT_ITEMS = 4
+# The garbage collector's settings and clock in the crawl process (BROADSHEET_GC_TUNING below).
+EXTENSIONS = {"crawler.collector.CollectorSettings": 500}
 
 # Extraction happens in the spider's worker processes (pipelines/workers.py), which also read
 # each page's links; the item pipeline only stores.

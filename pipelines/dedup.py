@@ -8,36 +8,26 @@ trailing-slash variants collapse. ``content_hash`` catches the same body under u
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 
 from .models import ArticleRecord, Extracted, FetchedPage
+from .shingles import words
 from .urls import article_id, canonicalize, identity_key, is_site_root, registrable_host
-
-_WORD_RUN = re.compile(r"[^\W_]+")
 
 
 def normalise_for_hash(text: str) -> str:
     """Case-folded words only: whitespace and punctuation edits do not change the hash.
 
-    Runs of letters and digits joined by single spaces (ASCII text is already NFKC-normal)."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(_WORD_RUN.findall(text.casefold()))
+    Runs of letters and digits (``shingles.words``) joined by single spaces."""
+    return " ".join(words(text))
 
 
 def content_hash(text: str) -> str:
-    return _digest(normalise_for_hash(text))
+    return words_hash(words(text))
 
 
-def words_hash(words: list[str]) -> str:
-    """``content_hash`` of a text from its words (``shingles.words``: the same normalisation),
-    for a caller that has them already."""
-    return _digest(" ".join(words))
-
-
-def _digest(normalised: str) -> str:
-    return hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
+def words_hash(tokens: list[str]) -> str:
+    """``content_hash`` of a text from its ``shingles.words``, for a caller that has them."""
+    return hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest()[:16]
 
 
 def bodies_agree(a: str, b: str, threshold: float = 0.6) -> bool:

@@ -20,7 +20,7 @@ _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 _S32 = np.uint64(32)
 
-# A word of ``normalise_for_hash``: a run of letters and digits (its [\W_]+ runs are spaces).
+# A word: a run of letters and digits (what separates words is a run of [\W_]).
 _TOKEN = re.compile(r"[^\W_]+")
 # Numbers keep their decimal point but lose thousands separators: "1,500" and "1500" agree.
 # (\d+ written \d\d* so that the regex engine skips ahead to digits.)
@@ -42,9 +42,11 @@ _CAPITAL_STOPWORDS = frozenset(
 
 
 def words(text: str) -> list[str]:
-    """Case-folded words without punctuation: ``dedup.normalise_for_hash(text).split()`` (the
-    normalisation of ``content_hash``), in one pass."""
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    """Case-folded words without punctuation, after NFKC normalisation (ASCII text already is
+    NFKC-normal): what ``dedup.content_hash`` hashes, and the shingles' words."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _TOKEN.findall(text.casefold())
 
 
 def fmix64(values: np.ndarray) -> np.ndarray:

@@ -26,7 +26,18 @@ from pipelines.extract import extract_page
 DEFAULT_DATA = Path("/work/shared/bench/extraction/dev")
 
 
-def _traf_fast(html: str, url: str) -> str:
+def load_pages(data: Path) -> list[tuple[str, str]]:
+    """(html, url) of every page of a benchmark split directory, in file name order."""
+    truth = json.loads((data / "ground-truth.json").read_text())
+    pages = []
+    for path in sorted((data / "html").glob("*.html.gz")):
+        page_id = path.name.split(".")[0]
+        url = truth.get(page_id, {}).get("url", "")
+        pages.append((gzip.decompress(path.read_bytes()).decode("utf-8", "replace"), url))
+    return pages
+
+
+def traf_fast(html: str, url: str) -> str:
     # the benchmark's trafilatura-fast adapter: body only, no comments, no fallbacks
     return trafilatura.extract(html, url=url or None, include_comments=False, fast=True) or ""
 
@@ -47,19 +58,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    truth = json.loads((args.data / "ground-truth.json").read_text())
-    pages = []
-    for path in sorted((args.data / "html").glob("*.html.gz")):
-        page_id = path.name.split(".")[0]
-        url = truth.get(page_id, {}).get("url", "")
-        pages.append((gzip.decompress(path.read_bytes()).decode("utf-8"), url))
+    pages = load_pages(args.data)
     _ours(*pages[0])  # warm-up: imports, lazy data
-    _traf_fast(*pages[0])
+    traf_fast(*pages[0])
     ours: dict[int, list[float]] = {i: [] for i in range(len(pages))}
     traf: dict[int, list[float]] = {i: [] for i in range(len(pages))}
     for rnd in range(args.rounds):
         for i, (html, url) in enumerate(pages):
-            pair = [(ours, _ours), (traf, _traf_fast)]
+            pair = [(ours, _ours), (traf, traf_fast)]
             for store, fn in pair if (i + rnd) % 2 == 0 else reversed(pair):
                 store[i].append(_timed(fn, html, url))
     # per page: the minimum over rounds (least disturbed run), then the median over pages

@@ -30,6 +30,7 @@ from pipelines.extraction.language import find_language
 from pipelines.extraction.links import RawLinks, read_links
 from pipelines.extraction.page import collect_page_info, drop_inert
 from pipelines.extraction.parse import parse_document
+from pipelines.extraction.precision import repair_for_precision
 from pipelines.extraction.robots import find_robots_directives
 from pipelines.extraction.source import (
     find_original_source,
@@ -40,7 +41,7 @@ from pipelines.extraction.source import (
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.2.2"
+EXTRACTOR_VERSION = "1.2.3"
 
 LOGGER = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
 
     drop_inert(info)  # less for trafilatura to copy and walk; it would delete them itself
     join_split_body(signals.paragraph_parents, tree)
+    repair_for_precision(tree, info.bordered, info.marked)
     raw_body = extract_body_text(tree, _reparse(text))
     lines = raw_body.split("\n")
     original_source, source_line = find_original_source(lines, info)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from trafilatura import bare_extraction
 from trafilatura.settings import MANUALLY_CLEANED
 
@@ -27,6 +29,13 @@ from pipelines.extraction.body import (
 from pipelines.extraction.dates import _date_near_headline, _dateline_value, normalize_date
 from pipelines.extraction.page import BODY_DROPPED_TAGS, collect_page_info, drop_inert
 from pipelines.extraction.parse import decode_html, parse_html
+from pipelines.extraction.precision import (
+    _draws_border,
+    collapse_paragraph_wrappers,
+    drop_invisible_borders,
+    unmark_inline_spans,
+    unwrap_empty_inline,
+)
 from pipelines.extraction.robots import parse_directives
 from pipelines.extraction.title import strip_site_name
 from pipelines.models import Extracted, PageKind
@@ -382,6 +391,118 @@ def test_parts_dropped_with_an_aside_are_not_joined() -> None:
     drop_inert(info)
     assert join_split_body(signals.paragraph_parents, tree) == 0  # type: ignore[arg-type]
     assert "c c c" in lxml.html.tostring(tree, encoding="unicode")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- precision-mode repairs
+
+_PASTED = EXTRACTION_FIXTURES / "pasted_markup.html"
+_PASTED_URL = "https://dailyledger.example/economy/2024/05/14/software-exports-record"
+# text each repair restores, with the repair that restores it
+_RESTORED = {
+    "freelancers and small firms billing clients abroad": collapse_paragraph_wrappers,
+    "the United States took 54 per cent": unwrap_empty_inline,
+    "Analysts expect the total to pass $5 billion": drop_invisible_borders,
+    "publish a quarterly breakdown by city": drop_invisible_borders,
+    "which the tax authority confirmed in March": unmark_inline_spans,
+}
+
+
+@pytest.mark.parametrize("text", sorted(_RESTORED))
+def test_precision_mode_repairs_keep_pasted_paragraphs(text: str) -> None:
+    # trafilatura's precision run on the raw tree loses the text; extract_page keeps it
+    html = _PASTED.read_text(encoding="utf-8")
+    assert text not in _run_trafilatura(parse_html(html), _PRECISION)  # type: ignore[arg-type]
+    assert text in extract_page(html, _PASTED_URL).body
+
+
+@pytest.mark.parametrize("text", sorted(_RESTORED))
+def test_each_repair_is_needed(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    import pipelines.extraction.precision
+
+    monkeypatch.setattr(pipelines.extraction.precision, _RESTORED[text].__name__, lambda *a: 0)
+    assert text not in extract_page(_PASTED.read_text(encoding="utf-8"), _PASTED_URL).body
+
+
+def test_a_drawn_box_is_still_dropped() -> None:
+    body = extract_page(_PASTED.read_text(encoding="utf-8"), _PASTED_URL).body
+    assert "Advertise with the Daily Ledger" not in body
+
+
+@pytest.mark.parametrize(
+    ("declaration", "draws"),
+    [
+        ("box-sizing: border-box", False),
+        ("border: 0", False),
+        ("border:none", False),
+        ("border-bottom-style: none !important", False),
+        ("border-top-width:0px", False),
+        ("border-collapse: collapse", False),
+        ("--card-border: 1px solid red", False),
+        ("margin: 0", False),
+        ("border: 1px solid #ccc", True),
+        ("border-left: 4px solid", True),
+        ("border-top-width: 2px", True),
+        ("border-color: #eee", True),  # a style sheet may give it a width
+        ("border-radius: 4px", True),
+    ],
+)
+def test_draws_border(declaration: str, draws: bool) -> None:
+    assert _draws_border(declaration) is draws
+
+
+_DECLARATIONS = st.sampled_from(
+    ["box-sizing: border-box", "border: 0", "border-style:none", "margin: 0 0 20px",
+     "font-family: serif", "border: 1px solid", "border-bottom: 2px dotted red", ""]
+)  # fmt: skip
+
+
+@given(st.lists(_DECLARATIONS, max_size=5))
+def test_invisible_borders_go_and_drawn_ones_stay(declarations: list[str]) -> None:
+    style = ";".join(declarations)
+    el = lxml.html.fromstring(f'<p style="{style}">text</p>')
+    drop_invisible_borders([el])
+    if any(_draws_border(d) for d in declarations):
+        assert el.get("style") == style
+    else:
+        assert "border" not in el.get("style")
+        assert [d for d in el.get("style").split(";") if d] == [
+            d for d in declarations if d and "border" not in d
+        ]
+
+
+def test_unwrap_empty_inline_keeps_text_and_skips_non_empty() -> None:
+    tree = lxml.html.fromstring(
+        "<div><p><b>Key:</b> <b></b>rest of it. <span class='icon'></span> <i>kept</i> end</p></div>"
+    )
+    assert unwrap_empty_inline(tree) == 1  # the icon span has only a space after it
+    assert tree.text_content() == "Key: rest of it.  kept end"
+    assert [el.tag for el in tree.iter("b", "i", "span")] == ["b", "span", "i"]
+
+
+def test_collapse_paragraph_wrappers_keeps_the_outer_wrapper() -> None:
+    tree = lxml.html.fromstring(
+        "<div id='body'><div class='a'><div class='b'><p>one</p></div></div>"
+        "<div class='a'><p>two</p><p>three</p></div>"
+        "<div class='a'>lead <div class='b'><p>four</p></div></div></div>"
+    )
+    assert collapse_paragraph_wrappers(tree) == 1
+    assert lxml.html.tostring(tree, encoding="unicode") == (
+        '<div id="body"><div class="a"><p>one</p></div>'
+        '<div class="a"><p>two</p><p>three</p></div>'
+        '<div class="a">lead <div class="b"><p>four</p></div></div></div>'
+    )
+
+
+def test_unmark_inline_spans_only_in_running_text() -> None:
+    tree = lxml.html.fromstring(
+        "<div><p>The bank <span class='link'><a href='/a'>said so</a></span> on Monday.</p>"
+        "<p><span class='link'><a href='/b'>Related story</a></span></p>"
+        "<div><span id='page-bottom'>x</span> y</div></div>"
+    )
+    info = collect_page_info(tree)  # type: ignore[arg-type]
+    assert unmark_inline_spans(info.marked) == 1
+    spans = [(span.get("class"), span.get("id")) for span in tree.iter("span")]
+    assert spans == [(None, None), ("link", None), (None, "page-bottom")]
 
 
 # ---------------------------------------------------------------- date flags and robots directives

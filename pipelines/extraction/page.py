@@ -62,6 +62,8 @@ class PageInfo:
     # elements the body extractor deletes anyway (BODY_DROPPED_TAGS, meta, scripts other than
     # JSON-LD): ``drop_inert`` removes them beforehand
     inert: list[HtmlElement] = field(default_factory=list)
+    # elements whose inline style mentions "border": see ``body.drop_invisible_borders``
+    bordered: list[HtmlElement] = field(default_factory=list)
     # elements with an itemprop (element, itemprop), <time> elements, <a rel=author> links,
     # <h1> and <h2> elements, each in document order
     props: list[tuple[HtmlElement, str]] = field(default_factory=list)
@@ -152,6 +154,9 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
                 values.append(ident or "")
             if prop:
                 props.append((el, prop.strip()))
+            style = el.get("style")
+            if style and "border" in style:
+                info.bordered.append(el)
         tag = el.tag
         if tag not in _WATCHED_TAGS:
             continue

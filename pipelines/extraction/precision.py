@@ -1,0 +1,139 @@
+"""Markup repairs before trafilatura's precision mode, which Broadsheet's body step uses.
+
+Precision mode deletes blocks by markup patterns that mean boilerplate in a template (a boxed
+aside, a "read more" box, a block of links) but also match real text: the way editors paste
+paragraphs, empty tags, component wrappers. Each repair below undoes one such match without
+changing what the text is, so precision mode judges the paragraph as what it is. They run on
+the tree handed to trafilatura, after every other step has read it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+# A CSS declaration that mentions "border" without drawing one: box sizing, table spacing,
+# custom properties, and borders set to none or to zero width.
+_NO_BORDER_PROPERTY = re.compile(
+    r"\s*(?:box-sizing|border-(?:collapse|spacing)|--[\w-]*)\s*:", re.IGNORECASE
+)
+_BORDER_PROPERTY = re.compile(
+    r"\s*border(?:-(?:top|right|bottom|left))?(?:-(?:style|width))?\s*:", re.IGNORECASE
+)
+_NO_BORDER_VALUE = frozenset({"0", "0px", "0em", "0rem", "none", "hidden", "!important"})
+
+
+def _draws_border(declaration: str) -> bool:
+    if "border" not in declaration:
+        return False
+    if _NO_BORDER_PROPERTY.match(declaration):
+        return False
+    prop = _BORDER_PROPERTY.match(declaration)
+    if prop is None:
+        return True  # colour, radius, image: may belong to a drawn box
+    value = declaration[prop.end() :].lower().replace("!important", " !important")
+    return not set(value.split()) <= _NO_BORDER_VALUE
+
+
+def drop_invisible_borders(elements: list[HtmlElement]) -> int:
+    """Remove border declarations that draw nothing from these elements' inline styles.
+
+    trafilatura's precision mode deletes every block whose style contains "border" (a boxed
+    aside), and so deletes the paragraphs that editors paste with "box-sizing: border-box" or
+    "border: 0" on them: real text. A style that still draws a border is left alone. Returns
+    the number of styles rewritten."""
+    rewritten = 0
+    for el in elements:
+        declarations = (el.get("style") or "").split(";")
+        if any(_draws_border(d) for d in declarations):
+            continue
+        el.set("style", ";".join(d for d in declarations if "border" not in d))
+        rewritten += 1
+    return rewritten
+
+
+# inline elements trafilatura's precision mode deletes when empty (its CUT_EMPTY_ELEMS)
+_INLINE_TAGS = ("b", "em", "i", "q", "span", "strong")
+
+
+def unwrap_empty_inline(tree: HtmlElement) -> int:
+    """Remove empty inline elements (``<b></b>``, an icon ``<span>``), keeping the text after
+    them. trafilatura's precision mode deletes empty elements together with that text, which
+    for an inline element is the rest of the sentence. Returns the number removed."""
+    empty = [
+        el
+        for el in tree.iter(_INLINE_TAGS)
+        if el.text is None and len(el) == 0 and el.tail and not el.tail.isspace()
+    ]
+    for el in empty:
+        el.drop_tag()  # joins the tail to the text before it
+    return len(empty)
+
+
+def _blank(text: str | None) -> bool:
+    return not text or text.isspace()
+
+
+def collapse_paragraph_wrappers(tree: HtmlElement) -> int:
+    """Reduce a chain of ``<div>`` elements that each hold nothing but the next one, down to a
+    paragraph (``div > div > div > p``, as component-built pages wrap every paragraph), to
+    its outermost ``<div>``.
+
+    trafilatura's precision mode deletes a ``<div>`` that is the last child of its parent,
+    holds a link and under 200 characters: a "read more" box, and also every inner wrapper of
+    a short paragraph with a link in it. The outer wrapper keeps its place among the
+    paragraph's siblings, where that test sees it as it is. Returns the number removed."""
+    inner: list[HtmlElement] = []
+    for p in tree.iter("p"):
+        chain = []
+        el = p
+        parent = el.getparent()
+        while (
+            parent is not None
+            and parent.tag == "div"
+            and len(parent) == 1
+            and _blank(parent.text)
+            and _blank(el.tail)
+        ):
+            chain.append(parent)
+            el, parent = parent, parent.getparent()
+        inner.extend(chain[:-1])
+    for el in inner:
+        el.drop_tag()
+    return len(inner)
+
+
+# trafilatura's precision rule for blocks of links and page-bottom boxes, on class or id
+_BOX_TOKEN = re.compile(r"(?:^|\s)bottom|bottom(?:\s|$)|(?:^|\s)link(?:\s|$)")
+
+
+def unmark_inline_spans(marked: list[tuple[HtmlElement, str, str]]) -> int:
+    """Remove a class or id of the "link"/"bottom" kind from a ``<span>`` in running text (in a
+    ``<p>``, with text after it). Precision mode deletes any span so marked, as a block of
+    links, and so cuts a linked phrase out of its sentence. ``marked`` is the page sweep's
+    (element, class, id) list. Returns the number of spans changed."""
+    changed = 0
+    for el, cls, ident in marked:
+        if el.tag != "span" or not (_BOX_TOKEN.search(cls) or _BOX_TOKEN.search(ident)):
+            continue
+        parent = el.getparent()
+        if parent is None or parent.tag != "p" or _blank(el.tail):
+            continue
+        el.attrib.pop("class", None)
+        el.attrib.pop("id", None)
+        changed += 1
+    return changed
+
+
+def repair_for_precision(
+    tree: HtmlElement, bordered: list[HtmlElement], marked: list[tuple[HtmlElement, str, str]]
+) -> dict[str, int]:
+    """Every repair above, on ``tree``; ``bordered`` and ``marked`` come from the page sweep.
+    Returns how many elements each repair changed."""
+    return {
+        "borders": drop_invisible_borders(bordered),
+        "inline_spans": unmark_inline_spans(marked),
+        "empty_inline": unwrap_empty_inline(tree),
+        "wrappers": collapse_paragraph_wrappers(tree),
+    }

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,17 @@ def test_clean_author(raw: str, expected: list[str]) -> None:
         ("March 5, 2024", "2024-03-05"),
         ("Published March 5, 2024 at 10:15", "2024-03-05T10:15:00"),
         ("1709627400", "2024-03-05T08:30:00+00:00"),
+        # a 12-hour clock (email.utils read "PM" as nothing) and the zone names pages print
+        ("November 19, 2019, 07:47 PM EST", "2019-11-19T19:47:00-05:00"),
+        ("Fri Apr 28 19:20:36 CEST 2023", "2023-04-28T19:20:36+02:00"),
+        ("04:25:06 PM IST Apr 08, 2020", "2020-04-08T16:25:06+05:30"),
+        ("July 5, 2024 10:00 AM ET", "2024-07-05T10:00:00-04:00"),  # EDT by the date
+        ("January 5, 2024 10:00 PM ET", "2024-01-05T22:00:00-05:00"),
+        ("March 5, 2024 10:00 GMT+5:30", "2024-03-05T10:00:00+05:30"),  # not POSIX's west
+        ("5 March 2024 10:00 UTC-3", "2024-03-05T10:00:00-03:00"),
+        ("Tue, 5 Mar 2024 10:00 CEST", "2024-03-05T10:00:00+02:00"),
+        ("March 5, 2024 10:00 AM CST", "2024-03-05T10:00:00"),  # US Central or China: unread
+        ("March 5, 2024 10:00 AM BY", "2024-03-05T10:00:00"),
         ("2024-02-30", ""),
         ("1850-01-01", ""),
         ("not a date", ""),
@@ -94,7 +107,15 @@ def test_clean_author(raw: str, expected: list[str]) -> None:
     ],
 )
 def test_normalize_date(raw: str, expected: str) -> None:
-    assert normalize_date(raw) == expected
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # dateutil warns of zone names it cannot read
+        assert normalize_date(raw) == expected
+
+
+def test_zone_names_do_not_depend_on_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    # dateutil's default reads a zone name equal to the machine's own as local time
+    monkeypatch.setattr(time, "tzname", ("CST", "CDT"))
+    assert normalize_date("March 5, 2024 10:00 AM CST") == "2024-03-05T10:00:00"
 
 
 @pytest.mark.parametrize(

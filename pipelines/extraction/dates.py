@@ -150,17 +150,70 @@ def normalize_date(raw: str | None) -> str:
     return ""
 
 
+# Time-zone abbreviations that news pages print after a time, each with one meaning in that
+# use: hours east of UTC, or the zone whose clock it names ("ET" is EST or EDT by the date).
+# IST is read as India's: Israeli and Irish pages rarely print it, Indian ones always do.
+# Ambiguous ones (CST: US Central or China; AST: Atlantic or Arabia) stay unread.
+_TZ_ABBREVIATIONS: dict[str, float | str] = {
+    "UTC": 0, "UT": 0, "GMT": 0, "Z": 0, "WET": 0,
+    "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10,
+    "ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "BST": 1, "WEST": 1, "CET": 1, "MEZ": 1, "CEST": 2, "MESZ": 2, "EET": 2, "EEST": 3,
+    "MSK": 3, "SAST": 2, "WAT": 1, "CAT": 2, "EAT": 3, "GST": 4, "PKT": 5, "IST": 5.5,
+    "NPT": 5.75, "BDT": 6,
+    "ICT": 7, "WIB": 7, "HKT": 8, "SGT": 8, "PHT": 8, "AWST": 8, "JST": 9, "KST": 9,
+    "ACST": 9.5, "ACDT": 10.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+}  # fmt: skip
+# "GMT+5:30" as pages write it means five and a half hours east; dateutil reads the POSIX
+# convention (west), so the offset is rewritten as a plain "+05:30" first
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d\d))?\b")
+
+
+def _tz_for(name: str | None, offset: int | None) -> zoneinfo.ZoneInfo | int | None:
+    """dateutil's ``tzinfos`` hook: a numeric offset as given, else a known abbreviation. The
+    machine's own zone is never used for a name (dateutil's default would)."""
+    if offset is not None:
+        return offset
+    known = _TZ_ABBREVIATIONS.get((name or "").upper())
+    if known is None:
+        return None
+    if isinstance(known, str):
+        return zoneinfo.ZoneInfo(known)
+    return int(known * 3600)
+
+
+# email.utils reads more than RFC 2822 and drops what it does not know without a word ("10:00
+# PM" becomes 10:00, "AM EST" vanishes): it gets only strings of the RFC's own shape
+_RFC_2822 = re.compile(
+    r"(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{4}\s+\d{1,2}:\d\d(?::\d\d)?"
+    r"(?:\s*(?:[+-]\d{4}|[a-z]{1,5}))?",
+    re.IGNORECASE,
+)
+
+
 def _parse_words(raw: str) -> str:
     """RFC 2822 and "March 5, 2024 10:00 AM"-style strings (English month names)."""
-    try:
-        return _from_datetime(parsedate_to_datetime(raw))
-    except (TypeError, ValueError, IndexError):
-        pass
+    if _RFC_2822.fullmatch(raw):
+        try:
+            dt = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            dt = None
+        # a zone name email.utils does not know ("CEST") is left to dateutil and the table
+        if dt is not None and (dt.tzinfo is not None or not raw[-1].isalpha()):
+            return _from_datetime(dt)
     from dateutil import parser as date_parser  # lazy: only reached by rarer formats
 
     has_time = bool(re.search(r"\d:\d\d", raw))
+    raw = _GMT_OFFSET.sub(lambda m: f" {m[1]}{int(m[2]):02d}:{m[3] or '00'}", raw)
     try:
-        dt = date_parser.parse(raw, fuzzy=True, default=datetime(2000, 1, 1))  # noqa: DTZ001
+        dt = date_parser.parse(
+            raw,
+            fuzzy=True,
+            default=datetime(2000, 1, 1),  # noqa: DTZ001
+            tzinfos=_tz_for,  # type: ignore[arg-type]
+        )
     except (ValueError, OverflowError, TypeError):
         return ""
     return _from_datetime(dt, with_time=has_time)

@@ -206,17 +206,17 @@ def _read_html(path: Path) -> bytes:
     return data
 
 
-def _batch_requests(stream: TextIO) -> Iterator[tuple[str, str]]:
+def _batch_requests(stream: TextIO) -> Iterator[tuple[str, str, str]]:
+    """(path, url, error) for every non-blank line: a malformed line gives an error and the
+    batch goes on, so that each request line has its one output line."""
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
             request = json.loads(line)
-            yield str(request["path"]), str(request.get("url") or "")
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise click.ClickException(
-                f'stdin line {number}: expected {{"path": ..., "url": ...}}: {exc}'
-            ) from exc
+            yield str(request["path"]), str(request.get("url") or ""), ""
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            yield "", "", f'stdin line {number}: expected {{"path": ..., "url": ...}}: {exc!r}'
 
 
 @cli.command()
@@ -231,15 +231,22 @@ def extract(files: tuple[Path, ...], url: str, batch: bool) -> None:
     """Extract saved pages (.html or .html.gz) and print one JSON object per line.
 
     Keys: path, url, title, authors, published_at, body, language, canonical_url, site_name,
-    description, and every other field the extractor finds.
+    description, and every other field the extractor finds. A page that cannot be read, or a
+    --batch line that is not a request, gives a line with an "error" key instead (and a message
+    on stderr); the rest go on, and the exit status is 1.
     """
     from pipelines.extract import extract_page, extracted_to_dict
 
     if batch and files:
         raise click.UsageError("give FILE arguments or --batch, not both")
-    jobs = _batch_requests(sys.stdin) if batch else ((str(f), url) for f in files)
+    jobs = _batch_requests(sys.stdin) if batch else ((str(f), url, "") for f in files)
     failures = 0
-    for path, page_url in jobs:
+    for path, page_url, error in jobs:
+        if error:
+            failures += 1
+            click.echo(error, err=True)
+            click.echo(json.dumps({"path": path, "url": page_url, "error": error}))
+            continue
         try:
             html = _read_html(Path(path))
         except OSError as exc:

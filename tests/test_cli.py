@@ -70,8 +70,14 @@ def test_extract_reads_files_and_batch(tmp_path):
     batch = json.dumps({"path": str(page), "url": "https://paper.example/a"}) + "\n"
     result = CliRunner().invoke(cli, ["extract", "--batch"], input=batch)
     assert json.loads(result.output)["title"] == "Rupee steadies"
-    result = CliRunner().invoke(cli, ["extract", "--batch"], input="not json\n")
-    assert result.exit_code != 0 and "stdin line 1" in result.output
+    # a bad request line gives its own error line and the batch goes on, one line per request
+    lines = ["not json", "[1]", json.dumps({"url": "x"}), batch.strip(), ""]
+    result = CliRunner().invoke(cli, ["extract", "--batch"], input="\n".join(lines))
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row.get("error", "")[:12] for row in rows] == ["stdin line 1", "stdin line 2",
+                                                          "stdin line 3", ""]  # fmt: skip
+    assert rows[3]["title"] == "Rupee steadies"
 
 
 def test_schedule_prints_a_crontab_line(tmp_path):

@@ -215,7 +215,7 @@ def _batch_requests(stream: TextIO) -> Iterator[tuple[str, str, str]]:
         try:
             request = json.loads(line)
             yield str(request["path"]), str(request.get("url") or ""), ""
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
             yield "", "", f'stdin line {number}: expected {{"path": ..., "url": ...}}: {exc!r}'
 
 
@@ -242,17 +242,16 @@ def extract(files: tuple[Path, ...], url: str, batch: bool) -> None:
     jobs = _batch_requests(sys.stdin) if batch else ((str(f), url, "") for f in files)
     failures = 0
     for path, page_url, error in jobs:
+        message = error
+        if not error:
+            try:
+                html = _read_html(Path(path))
+            except OSError as exc:
+                error, message = str(exc), f"{path}: cannot read: {exc}"
         if error:
             failures += 1
-            click.echo(error, err=True)
+            click.echo(message, err=True)
             click.echo(json.dumps({"path": path, "url": page_url, "error": error}))
-            continue
-        try:
-            html = _read_html(Path(path))
-        except OSError as exc:
-            failures += 1
-            click.echo(f"{path}: cannot read: {exc}", err=True)
-            click.echo(json.dumps({"path": path, "url": page_url, "error": str(exc)}))
             continue
         result = extracted_to_dict(extract_page(html, page_url))
         click.echo(json.dumps({"path": path, "url": page_url, **result}, ensure_ascii=False))

@@ -5,7 +5,8 @@
     git stash pop    # the new one
     .venv/bin/python bench/extract_diff.py --out /tmp/new.json --against /tmp/old.json
 
-Reads both dev splits of /work/shared/bench (306 pages) unless --data is given. --fields picks
+Reads both dev splits of /work/shared/bench (306 pages, 305 URLs: one page is in both, and
+the dump is keyed by URL) unless --data is given. --fields picks
 the extracted fields compared (default: the dates and their methods); each page whose values
 differ is printed with the old and the new values, then the number of such pages.
 """

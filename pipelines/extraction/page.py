@@ -62,7 +62,7 @@ class PageInfo:
     # elements the body extractor deletes anyway (BODY_DROPPED_TAGS, meta, scripts other than
     # JSON-LD): ``drop_inert`` removes them beforehand
     inert: list[HtmlElement] = field(default_factory=list)
-    # elements whose inline style mentions "border": see ``body.drop_invisible_borders``
+    # elements whose inline style mentions "border": see ``precision.drop_invisible_borders``
     bordered: list[HtmlElement] = field(default_factory=list)
     # elements with an itemprop (element, itemprop), <time> elements, <a rel=author> links,
     # <h1> and <h2> elements, each in document order

@@ -53,6 +53,10 @@ def drop_invisible_borders(elements: list[HtmlElement]) -> int:
     return rewritten
 
 
+def _blank(text: str | None) -> bool:
+    return not text or text.isspace()
+
+
 # inline elements trafilatura's precision mode deletes when empty (its CUT_EMPTY_ELEMS)
 _INLINE_TAGS = ("b", "em", "i", "q", "span", "strong")
 
@@ -64,15 +68,11 @@ def unwrap_empty_inline(tree: HtmlElement) -> int:
     empty = [
         el
         for el in tree.iter(_INLINE_TAGS)
-        if el.text is None and len(el) == 0 and el.tail and not el.tail.isspace()
+        if el.text is None and len(el) == 0 and not _blank(el.tail)
     ]
     for el in empty:
         el.drop_tag()  # joins the tail to the text before it
     return len(empty)
-
-
-def _blank(text: str | None) -> bool:
-    return not text or text.isspace()
 
 
 def collapse_paragraph_wrappers(tree: HtmlElement) -> int:
@@ -128,12 +128,9 @@ def unmark_inline_spans(marked: list[tuple[HtmlElement, str, str]]) -> int:
 
 def repair_for_precision(
     tree: HtmlElement, bordered: list[HtmlElement], marked: list[tuple[HtmlElement, str, str]]
-) -> dict[str, int]:
-    """Every repair above, on ``tree``; ``bordered`` and ``marked`` come from the page sweep.
-    Returns how many elements each repair changed."""
-    return {
-        "borders": drop_invisible_borders(bordered),
-        "inline_spans": unmark_inline_spans(marked),
-        "empty_inline": unwrap_empty_inline(tree),
-        "wrappers": collapse_paragraph_wrappers(tree),
-    }
+) -> None:
+    """Every repair above, on ``tree``; ``bordered`` and ``marked`` come from the page sweep."""
+    drop_invisible_borders(bordered)
+    unmark_inline_spans(marked)
+    unwrap_empty_inline(tree)
+    collapse_paragraph_wrappers(tree)

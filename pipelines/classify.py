@@ -41,7 +41,13 @@ _OTHER_TYPES = frozenset({"aboutpage", "contactpage", "faqpage", "checkoutpage"}
 _PAGE_TYPES = frozenset({"webpage", "itempage"})
 _MAX_JSONLD_CHARS = 200_000  # bigger blobs are app state, not page metadata; skip the parse cost
 _TYPE_RE = re.compile(r'"@type"\s*:\s*\[?\s*"([^"]+)"')
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# Scripts written without spaces between words, with rough characters per word: about 2 for
+# Chinese and Japanese, about 4 code points (vowel and tone marks included) for Thai, Lao,
+# Khmer and Burmese, which put spaces only between phrases.
+_UNSPACED = (
+    (re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"), 2),
+    (re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"), 4),
+)
 _HEADINGS = ("h1", "h2", "h3", "h4")
 
 # Score at or above which a page is an article. Weights below are in the same unit.
@@ -51,10 +57,12 @@ _LEVELS = 4  # how far above a paragraph its text block may be (BBC-style wrappe
 
 
 def _words(text: str) -> int:
-    """Word count that also works for scripts written without spaces (CJK, Thai)."""
+    """Word count that also works for scripts written without spaces (Chinese, Thai...)."""
     n = len(text.split())
-    if len(text) > 12 * max(n, 1) and _CJK_RE.search(text):
-        return max(n, len(text) // 2)  # ~2 characters per word in Chinese/Japanese/Korean
+    if len(text) > 12 * max(n, 1):
+        for script, chars_per_word in _UNSPACED:
+            if script.search(text):
+                return max(n, len(text) // chars_per_word)
     return n
 
 

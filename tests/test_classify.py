@@ -43,6 +43,8 @@ CASES: dict[str, tuple[str, PageKind]] = {
     "article_wrapped_paragraphs.html": ("/story/calder-cuts-forecast", PageKind.ARTICLE),
     "article_query_id.html": ("/?p=4821", PageKind.ARTICLE),
     "article_japanese.html": ("/news/20240314/a1b2c3", PageKind.ARTICLE),
+    # Thai puts spaces only between phrases; no og:type, JSON-LD or date meta: layout decides
+    "article_thai.html": ("/journal/2024/03/48213", PageKind.ARTICLE),
     "home_root.html": ("/", PageKind.LISTING),
     "home_under_path.html": ("/news/", PageKind.LISTING),
     "section_paginated.html": ("/technology/page/2", PageKind.LISTING),
@@ -68,6 +70,7 @@ URL_BLIND = (
     "listing_long_excerpts.html",
     "search_results.html",
     "author_page.html",
+    "article_thai.html",
 )
 
 

@@ -230,6 +230,22 @@ def test_person_and_agency_are_split() -> None:
     assert (result.authors, result.agencies) == (["Jane Doe"], ["Reuters"])
 
 
+@pytest.mark.parametrize(
+    ("byline", "people", "agencies"),
+    [
+        # name | place | date: the place is no co-author
+        ("<strong>Ana Ruiz</strong> | Palma de Mallorca | 08/01/2014", ["Ana Ruiz"], []),
+        ("Ana Ruiz and Tom Lee | Madrid | March 3, 2024", ["Ana Ruiz", "Tom Lee"], []),
+        ("Ana Ruiz | Reuters | March 3, 2024", ["Ana Ruiz"], ["Reuters"]),
+        # without a date field the bars may join names
+        ("Ana Ruiz | Tom Lee", ["Ana Ruiz", "Tom Lee"], []),
+    ],
+)
+def test_byline_fields(byline: str, people: list[str], agencies: list[str]) -> None:
+    result = extract_page(_byline_page(byline), "https://x.example/a")
+    assert (result.authors, result.agencies) == (people, agencies)
+
+
 def test_json_ld_given_and_family_names() -> None:
     ld = (
         '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'

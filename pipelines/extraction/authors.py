@@ -232,11 +232,25 @@ def _is_outlet(name: str, site_names: list[str]) -> bool:
     return bool(_DOMAIN.match(name)) or is_site_name(name, site_names)
 
 
+# spaced bars and dots between the fields of a byline line: "Jane Doe | Madrid | 08/01/2014"
+_FIELD_BAR = re.compile(r"\s+[|•·]\s+")
+
+
+def _byline_fields(raw: str) -> str:
+    """A byline line of three or more bar-separated fields, one of them a date, is
+    name | place or role | date: the names are in its first field ("Jane Doe and John Roe"),
+    and an agency may be in any ("Jane Doe | Reuters | March 3")."""
+    fields = _FIELD_BAR.split(raw)
+    if len(fields) < 3 or not any(_DATEISH.search(f) for f in fields[1:]):
+        return raw
+    return ", ".join([fields[0], *(f for f in fields[1:] if is_agency(f.strip(" .")))])
+
+
 def _names_of(raws: list[str], site_names: list[str]) -> list[str]:
     """Names in each raw byline string; a string that starts with the outlet's own name is the
     outlet and its address ("example.de, Frankfurt, Germany"), not a list of people."""
     names: list[str] = []
-    for raw in raws:
+    for raw in map(_byline_fields, raws):
         first = _PREFIX.sub("", _SPLIT.split(clean_space(raw), maxsplit=1)[0]).strip(" .:-")
         if first and _is_outlet(first, site_names) and not is_agency(first):
             continue

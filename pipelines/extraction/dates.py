@@ -19,14 +19,20 @@ from pipelines.extraction.page import PageInfo, ld_text
 
 MIN_YEAR = 1995  # nothing on the web we crawl predates this; earlier years are parse noise
 
-_ISO = re.compile(
-    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+# a time after a date, with seconds, fraction and offset optional; "2018-06-19 05:50 +0900"
+_CLOCK = (
     r"(?:[T\s]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
-    r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?)?",
+    r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?)?"
+)
+_ISO = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})" + _CLOCK, re.IGNORECASE)
+# ISO 8601's basic format ("20180619T055000+0900") and bare digit runs ("201806190550")
+_COMPACT = re.compile(
+    r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"
+    r"(?:T?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?(?:[.,]\d+)?(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?)?",
     re.IGNORECASE,
 )
-_COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:T?(?P<H>\d{2})(?P<M>\d{2}))?")
-_SLASHED = re.compile(r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})")
+# "2024/03/14 10:30" and "2024.03.14 10:30:00+09:00", as East Asian pages write dates
+_SLASHED = re.compile(r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})" + _CLOCK, re.IGNORECASE)
 _MONTH_WORD = re.compile(r"[A-Za-z]{3,}")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _URL_DATE = re.compile(

@@ -38,10 +38,11 @@ from pipelines.extraction.source import (
     find_paywall_markup,
     find_paywall_text,
 )
+from pipelines.extraction.text import nfc
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.2.3"
+EXTRACTOR_VERSION = "1.2.4"
 
 LOGGER = logging.getLogger(__name__)
 
@@ -151,7 +152,21 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
     )
     # the tree is spent (trafilatura pruned it): the classifier reads only ``signals``
     extracted.kind, extracted.kind_reason = classify_page(tree, url, extracted, signals)
+    _compose_text(extracted)
     return extracted
+
+
+# the text fields a reader searches and compares; URLs, dates and tokens are ASCII in practice
+_TEXT_FIELDS = ("title", "body", "site_name", "description", "section", "original_source")
+_TEXT_LISTS = ("authors", "tags", "comments", "agencies")
+
+
+def _compose_text(extracted: Extracted) -> None:
+    """Every text field in Unicode NFC (``text.nfc``): one spelling of "geprüft" for search."""
+    for name in _TEXT_FIELDS:
+        setattr(extracted, name, nfc(getattr(extracted, name)))
+    for name in _TEXT_LISTS:
+        setattr(extracted, name, [nfc(item) for item in getattr(extracted, name)])
 
 
 def extracted_to_dict(e: Extracted, url: str = "") -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import time
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from pipelines.extraction.dates import date_from_url, normalize_date
 from pipelines.extraction.language import guess_language, normalize_code
 from pipelines.extraction.page import PageInfo
 from pipelines.extraction.source import _ORIGINAL_SOURCE, _PHRASE_GATE, find_original_source
-from pipelines.extraction.text import clean_space
+from pipelines.extraction.text import clean_space, nfc
 from pipelines.extraction.title import strip_site_name
 from pipelines.models import PageKind
 
@@ -280,6 +281,29 @@ def test_golden(path: Path) -> None:
         expected_path.write_text(text, encoding="utf-8")
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     assert actual == expected
+
+
+def test_text_fields_come_out_in_nfc() -> None:
+    # "geprüft" written as u + combining diaeresis (pasted from macOS): stored and searched
+    # as the single code point readers type
+    decomposed = "Kindersitze gepru\u0308ft"
+    html = (
+        f"<html><head><title>{decomposed}</title><meta name='author' content='Jo\u0308rg Mu\u0308ller'>"
+        f"</head><body><article><h1>{decomposed}</h1>"
+        + f"<p>{decomposed}: Besonders bei Babyschalen sollte gepru\u0308ft werden, ob der Gurt reicht.</p>"
+        * 6
+        + "</article></body></html>"
+    )
+    result = extract_page(html, "https://x.example/2024/01/02/kindersitze")
+    assert result.title == "Kindersitze geprüft"
+    assert result.authors == ["Jörg Müller"]
+    assert "sollte geprüft werden" in result.body
+    assert "\u0308" not in result.body
+
+
+@given(st.text(max_size=40))
+def test_nfc_is_unicode_nfc(text: str) -> None:
+    assert nfc(text) == unicodedata.normalize("NFC", text)
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))

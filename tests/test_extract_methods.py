@@ -32,6 +32,7 @@ from pipelines.extraction.parse import decode_html, parse_html
 from pipelines.extraction.precision import (
     _draws_border,
     collapse_paragraph_wrappers,
+    drop_heading_anchors,
     drop_invisible_borders,
     unmark_inline_spans,
     unwrap_empty_inline,
@@ -420,6 +421,7 @@ _RESTORED = {
     "Analysts expect the total to pass $5 billion": drop_invisible_borders,
     "publish a quarterly breakdown by city": drop_invisible_borders,
     "which the tax authority confirmed in March": unmark_inline_spans,
+    "What comes next for exporters?": drop_heading_anchors,
 }
 
 

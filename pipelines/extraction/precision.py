@@ -75,6 +75,25 @@ def unwrap_empty_inline(tree: HtmlElement) -> int:
     return len(empty)
 
 
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def drop_heading_anchors(tree: HtmlElement) -> int:
+    """Remove links without text (a permalink "#" icon, an empty anchor target) from headings
+    that have text of their own. Precision mode deletes a short heading whose links hold no
+    text, as it deletes a row of icon links, and so every subheading of a page that gives its
+    subheadings permalink icons (blogs, interviews: the questions). Returns the number
+    removed."""
+    empty = []
+    for heading in tree.iter(_HEADINGS):
+        anchors = [a for a in heading.iter("a") if _blank(a.text_content())]
+        if anchors and not _blank(heading.text_content()):
+            empty.extend(anchors)
+    for anchor in empty:
+        anchor.drop_tree()  # keeps its tail
+    return len(empty)
+
+
 def collapse_paragraph_wrappers(tree: HtmlElement) -> int:
     """Reduce a chain of ``<div>`` elements that each hold nothing but the next one, down to a
     paragraph (``div > div > div > p``, as component-built pages wrap every paragraph), to
@@ -133,4 +152,5 @@ def repair_for_precision(
     drop_invisible_borders(bordered)
     unmark_inline_spans(marked)
     unwrap_empty_inline(tree)
+    drop_heading_anchors(tree)
     collapse_paragraph_wrappers(tree)

@@ -18,6 +18,15 @@ def clean_space(text: str | None) -> str:
     return " ".join(text.split())
 
 
+def nfc(text: str) -> str:
+    """Unicode NFC: "ü" as one code point, as readers type it, also when the page wrote it
+    as "u" plus a combining diaeresis (text pasted from macOS). Search and comparison of
+    stored text depend on it; the glyphs are the same."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
 def clip(text: str, limit: int) -> str:
     """Cut text to ``limit`` characters; fields stay bounded whatever the page holds."""
     return text if len(text) <= limit else text[:limit].rstrip()

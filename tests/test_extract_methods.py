@@ -240,11 +240,49 @@ def test_person_and_agency_are_split() -> None:
         ("Ana Ruiz | Reuters | March 3, 2024", ["Ana Ruiz"], ["Reuters"]),
         # without a date field the bars may join names
         ("Ana Ruiz | Tom Lee", ["Ana Ruiz", "Tom Lee"], []),
+        ("John Walk - January 10, 2020 - 21 minutes - 4312 words", ["John Walk"], []),
+        ("@DailyLedgerUK", [], []),  # a social handle is no name
     ],
 )
 def test_byline_fields(byline: str, people: list[str], agencies: list[str]) -> None:
     result = extract_page(_byline_page(byline), "https://x.example/a")
     assert (result.authors, result.agencies) == (people, agencies)
+
+
+def test_json_ld_references_are_resolved() -> None:
+    # Yoast's graph: the article names its author and publisher by @id only
+    ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+        '{"@type": "Article", "headline": "H", "author": {"@id": "https://x.example/#/p/1"},'
+        ' "publisher": {"@id": "https://x.example/#org"}},'
+        '{"@type": "Organization", "@id": "https://x.example/#org", "name": "Daily Ledger"},'
+        '{"@type": "Person", "@id": "https://x.example/#/p/1", "name": "Imran Qureshi"}]}'
+        "</script>"
+    )
+    result = extract_page(_page(ld, f"<h1>H</h1><p>{_PROSE * 4}</p>"), "https://x.example/a")
+    assert (result.authors, result.site_name) == (["Imran Qureshi"], "Daily Ledger")
+
+
+def test_unresolved_reference_names_no_site() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+        ' "publisher": {"@id": "https://x.example/#org"}}</script>'
+    )
+    result = extract_page(_page(ld, f"<h1>H</h1><p>{_PROSE * 4}</p>"), "https://x.example/a")
+    assert result.site_name == ""
+
+
+def test_bylines_of_teaser_cards_are_not_the_story_s() -> None:
+    card = (
+        "<article class='card'><h3><a href='/b'>Other story</a></h3>"
+        "<span class='author'>by {}</span></article>"
+    )
+    body = (
+        "<main><article class='post'><h1>Chip exports rise</h1>"
+        f"<span class='author'>by Jane Doe</span><p>{_PROSE * 4}</p></article>"
+        f"<section>{card.format('Tom Lee')}{card.format('Ana Ruiz')}</section></main>"
+    )
+    assert extract_page(_page("", body), "https://x.example/a").authors == ["Jane Doe"]
 
 
 def test_json_ld_given_and_family_names() -> None:

@@ -135,8 +135,8 @@ def clean_author(raw: str, *, strict_case: bool = True) -> list[str]:
 
 
 def _is_name(part: str, *, strict_case: bool = True) -> bool:
-    if not part or len(part) > MAX_NAME_CHARS:
-        return False
+    if not part or len(part) > MAX_NAME_CHARS or part.startswith("@"):
+        return False  # "@NatGeoUK": a social handle, not a name
     if is_agency(part):
         return True
     low = part.lower()
@@ -199,9 +199,9 @@ def find_authors(
     Organization, or a name matching og:site_name, the JSON-LD publisher or the domain) is no
     person: it is returned as the author only when no person and no agency is found.
     """
-    publisher = ld_text((info.article or {}).get("publisher"))
+    publisher = ld_text(info.resolve((info.article or {}).get("publisher")))
     site_names = [n for n in (site_name, publisher, *host_labels(url)) if n]
-    ld_author = (info.article or {}).get("author")
+    ld_author = info.resolve((info.article or {}).get("author"))
     ld_raws: list[str] = []
     _ld_names(ld_author, ld_raws)
     ld_is_org = _is_organisation(ld_author)
@@ -210,7 +210,7 @@ def find_authors(
     sources = (
         lambda: [n for raw in ld_raws for n in clean_author(raw, strict_case=False)],
         lambda: _names_of(info.all(*_META_KEYS), site_names),
-        lambda: _names_of(_byline_texts(info), site_names),
+        lambda: _names_of(_byline_texts(tree, info), site_names),
     )
     for index, names in enumerate(source() for source in sources):
         people: list[str] = []
@@ -232,16 +232,17 @@ def _is_outlet(name: str, site_names: list[str]) -> bool:
     return bool(_DOMAIN.match(name)) or is_site_name(name, site_names)
 
 
-# spaced bars and dots between the fields of a byline line: "Jane Doe | Madrid | 08/01/2014"
-_FIELD_BAR = re.compile(r"\s+[|•·]\s+")
+# spaced bars, dots and dashes between the fields of a byline line: "Jane Doe | Madrid |
+# 08/01/2014", "By Jane Doe - January 10, 2020 - 21 minutes"
+_FIELD_BAR = re.compile(r"\s+[|•·\-–—]\s+")
 
 
 def _byline_fields(raw: str) -> str:
-    """A byline line of three or more bar-separated fields, one of them a date, is
+    """A byline line of bar- or dash-separated fields, a later one of them a date, is
     name | place or role | date: the names are in its first field ("Jane Doe and John Roe"),
     and an agency may be in any ("Jane Doe | Reuters | March 3")."""
     fields = _FIELD_BAR.split(raw)
-    if len(fields) < 3 or not any(_DATEISH.search(f) for f in fields[1:]):
+    if len(fields) < 2 or not any(_DATEISH.search(f) for f in fields[1:]):
         return raw
     return ", ".join([fields[0], *(f for f in fields[1:] if is_agency(f.strip(" .")))])
 
@@ -275,6 +276,21 @@ def _byline_elements(info: PageInfo) -> list[HtmlElement]:
     return unique
 
 
+def _article_of(el: HtmlElement) -> HtmlElement | None:
+    return next(el.iterancestors("article"), None)
+
+
+def _first_article_only(tree: HtmlElement, bylines: list[HtmlElement]) -> list[HtmlElement]:
+    """Bylines in several ``<article>`` elements are the story's and those of teaser cards
+    (related stories, "more from"), each naming its own author: the story's ``<article>``
+    is the first of them on the page. Bylines outside any ``<article>`` stay."""
+    articles = {a for el in bylines if (a := _article_of(el)) is not None}
+    if len(articles) < 2:
+        return bylines
+    first = next(a for a in tree.iter("article") if a in articles)
+    return [el for el in bylines if _article_of(el) in (None, first)]
+
+
 def _in_comment(el: HtmlElement) -> bool:
     for node in (el, *el.iterancestors()):
         marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
@@ -283,7 +299,9 @@ def _in_comment(el: HtmlElement) -> bool:
     return False
 
 
-def _byline_texts(info: PageInfo) -> list[str]:
+def _byline_texts(tree: HtmlElement, info: PageInfo) -> list[str]:
     return [
-        b for el in _byline_elements(info) if (b := clean_space(el.text_content())) and len(b) < 200
+        b
+        for el in _first_article_only(tree, _byline_elements(info))
+        if (b := clean_space(el.text_content())) and len(b) < 200
     ]

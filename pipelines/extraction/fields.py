@@ -22,7 +22,9 @@ def find_canonical(info: PageInfo, url: str) -> str:
 
 
 def find_site_name(info: PageInfo) -> str:
-    publisher = ld_text((info.article or {}).get("publisher"))
+    publisher = ld_text(info.resolve((info.article or {}).get("publisher")))
+    if publisher.startswith(("http://", "https://")):
+        publisher = ""  # an unresolved {"@id": URL} reference names nothing
     name = info.first("og:site_name") or publisher or info.first("application-name", "publisher")
     return clip(clean_space(name), 200)
 

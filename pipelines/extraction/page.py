@@ -83,6 +83,19 @@ class PageInfo:
     def all(self, *keys: str) -> list[str]:
         return [v for key in keys for v in self.meta.get(key, ()) if v]
 
+    def resolve(self, value: Any) -> Any:
+        """A JSON-LD reference (an object with an ``@id`` and no name, as Yoast writes an
+        article's author and publisher) replaced by the node of the page's graph it names;
+        lists item by item; anything else as it is."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value[:50]]
+        if not isinstance(value, dict) or "name" in value or "givenName" in value:
+            return value
+        ref = value.get("@id")
+        if not isinstance(ref, str):
+            return value
+        return next((n for n in self.jsonld if n.get("@id") == ref and n is not value), value)
+
     def find_marked(
         self, classes: re.Pattern[str] | None = None, ids: frozenset[str] = frozenset()
     ) -> list[HtmlElement]:

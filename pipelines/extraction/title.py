@@ -279,7 +279,11 @@ def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> s
         "",  # the first <h1> that is not the site name: filled in when no declared title won
         info.title_tag,
     ]
-    names = (site_name, info.first("application-name"), ld_text(article.get("publisher")))
+    names = (
+        site_name,
+        info.first("application-name"),
+        ld_text(info.resolve(article.get("publisher"))),
+    )
     site_names = [_own_name(n, raws) for n in names if n] + host_labels(url)
     parted = any(_SEPARATORS.search(r) for r in raws if r)
     sections = _section_names(info, url) if parted else frozenset()

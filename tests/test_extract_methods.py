@@ -249,26 +249,28 @@ def test_byline_fields(byline: str, people: list[str], agencies: list[str]) -> N
     assert (result.authors, result.agencies) == (people, agencies)
 
 
+def _ld_article(json_ld: str) -> Extracted:
+    """extract_page on a page with this JSON-LD, an <h1> "H" and some prose."""
+    head = f'<script type="application/ld+json">{json_ld}</script>'
+    return extract_page(_page(head, f"<h1>H</h1><p>{_PROSE * 4}</p>"), "https://x.example/a")
+
+
 def test_json_ld_references_are_resolved() -> None:
     # Yoast's graph: the article names its author and publisher by @id only
-    ld = (
-        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+    result = _ld_article(
+        '{"@context": "https://schema.org", "@graph": ['
         '{"@type": "Article", "headline": "H", "author": {"@id": "https://x.example/#/p/1"},'
         ' "publisher": {"@id": "https://x.example/#org"}},'
         '{"@type": "Organization", "@id": "https://x.example/#org", "name": "Daily Ledger"},'
         '{"@type": "Person", "@id": "https://x.example/#/p/1", "name": "Imran Qureshi"}]}'
-        "</script>"
     )
-    result = extract_page(_page(ld, f"<h1>H</h1><p>{_PROSE * 4}</p>"), "https://x.example/a")
     assert (result.authors, result.site_name) == (["Imran Qureshi"], "Daily Ledger")
 
 
 def test_unresolved_reference_names_no_site() -> None:
-    ld = (
-        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
-        ' "publisher": {"@id": "https://x.example/#org"}}</script>'
+    result = _ld_article(
+        '{"@type": "NewsArticle", "headline": "H", "publisher": {"@id": "https://x.example/#org"}}'
     )
-    result = extract_page(_page(ld, f"<h1>H</h1><p>{_PROSE * 4}</p>"), "https://x.example/a")
     assert result.site_name == ""
 
 
@@ -286,12 +288,10 @@ def test_bylines_of_teaser_cards_are_not_the_story_s() -> None:
 
 
 def test_json_ld_given_and_family_names() -> None:
-    ld = (
-        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+    result = _ld_article(
+        '{"@type": "NewsArticle", "headline": "H",'
         ' "author": [{"@type": "Person", "givenName": "Anna Giulia", "familyName": "Fink"}]}'
-        "</script>"
     )
-    result = extract_page(_page(ld, f"<h1>H</h1><p>{_PROSE * 4}</p>"), "https://x.example/a")
     assert result.authors == ["Anna Giulia Fink"]
 
 

@@ -13,7 +13,9 @@ Only assertions on the plain-text extraction count: after ``result = load_mock_p
 with no option other than the parametrised output flag, taken as plain text (``if xmloutput
 is False`` blocks are read, the other branch is not). Reader comments fail for both, since
 both run without comments. Printed: per page where the two differ, the checks Broadsheet
-fails and trafilatura passes, and the totals.
+fails and trafilatura passes, and the totals. Then the metadata assertions of ``test_pages``
+(title, author, date: exact, the date by its day), for Broadsheet's fields (authors and
+agencies joined by "; ", as trafilatura writes them) and trafilatura's ``extract_metadata``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import ast
 import sys
 import warnings
 from pathlib import Path
+
+import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -109,6 +113,73 @@ def read_checks(source: str) -> tuple[dict[str, str], dict[str, list[Check]]]:
     return pages, checks
 
 
+_META_FIELDS = ("title", "author", "date")
+
+
+def read_metadata_checks(source: str) -> list[tuple[str, str, str]]:
+    """(URL, field, expected) from ``test_pages``: ``metadata = extract_metadata(
+    load_mock_page_meta(URL or url))`` then ``assert metadata.title == '...'`` (title, author,
+    date)."""
+    module = ast.parse(source)
+    found: list[tuple[str, str, str]] = []
+    for fn in module.body:
+        if not (isinstance(fn, ast.FunctionDef) and fn.name == "test_pages"):
+            continue
+        url_var, current = "", ""
+        for st in fn.body:
+            if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name):
+                name, value = st.targets[0].id, st.value
+                if name == "url" and isinstance(value, ast.Constant):
+                    url_var = value.value
+                elif name == "metadata" and isinstance(value, ast.Call) and value.args:
+                    inner = value.args[0]
+                    arg = inner.args[0] if isinstance(inner, ast.Call) and inner.args else None
+                    current = arg.value if isinstance(arg, ast.Constant) else url_var
+            elif isinstance(st, ast.Assert) and isinstance(st.test, ast.Compare):
+                left, right = st.test.left, st.test.comparators[0]
+                if (
+                    isinstance(left, ast.Attribute)
+                    and left.attr in _META_FIELDS
+                    and isinstance(st.test.ops[0], ast.Eq)
+                    and isinstance(right, ast.Constant)
+                    and isinstance(right.value, str)
+                ):
+                    found.append((current, left.attr, right.value))
+    return found
+
+
+def _our_metadata(html: bytes, url: str) -> dict[str, str]:
+    e = extract_page(html, url)
+    return {"title": e.title, "author": "; ".join(e.authors + e.agencies), "date": e.published_at}
+
+
+def _trafilatura_metadata(html: bytes, url: str) -> dict[str, str]:
+    doc = trafilatura.extract_metadata(html, default_url=url)
+    return {k: (getattr(doc, k, None) or "") if doc else "" for k in _META_FIELDS}
+
+
+def score_metadata(cache: Path, source: str) -> None:
+    """Exact matches of title, author and day against ``test_pages``' assertions."""
+    checks = read_metadata_checks(source)
+    pages = read_checks(source)[0]
+    score = {"broadsheet": 0, "trafilatura": 0}
+    scored = 0
+    for url, name, expected in checks:
+        path = cache / pages.get(url, "")
+        if not path.is_file():
+            continue
+        html = path.read_bytes()
+        scored += 1
+        for label, read in (("broadsheet", _our_metadata), ("trafilatura", _trafilatura_metadata)):
+            got = read(html, url)[name]
+            same = got[:10] == expected[:10] if name == "date" else got == expected
+            score[label] += same
+            if label == "broadsheet" and not same:
+                print(f"broadsheet {name}: {got!r}, asserted {expected!r}  {url}")
+    for label, ok in score.items():
+        print(f"{label:18} {ok}/{scored} metadata assertions hold")
+
+
 def _present(phrase: str, text: str) -> bool:
     return phrase in text or " ".join(phrase.split()) in " ".join(text.split())
 
@@ -147,6 +218,7 @@ def main() -> None:
     for name, (ok, total) in totals.items():
         print(f"{name:18} {ok}/{total} checks pass on {pages_read} pages")
     print(f"checks broadsheet fails and trafilatura-fast passes: {worse}; the reverse: {better}")
+    score_metadata(args.cache, args.tests.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -68,6 +68,11 @@ def test_strip_site_name(raw: str, names: list[str], expected: str) -> None:
         ("Updated March 3, 2024", []),
         ("https://twitter.com/janedoe", []),
         ("Reuters", ["Reuters"]),
+        ("Авторы: Дмитрий Попов", ["Дмитрий Попов"]),
+        ("Текст: Венера Ерофеева", ["Венера Ерофеева"]),
+        ("Фото: Алексей Меринов", []),  # picture credits name a photographer
+        ("Photo by Jane Doe", []),
+        ("Foto: Jana Becker/dpa", []),
     ],
 )
 def test_clean_author(raw: str, expected: list[str]) -> None:

@@ -287,6 +287,19 @@ def test_bylines_of_teaser_cards_are_not_the_story_s() -> None:
     assert extract_page(_page("", body), "https://x.example/a").authors == ["Jane Doe"]
 
 
+def test_microdata_author_names_and_credits() -> None:
+    body = (
+        "<article><h1>Chip exports rise</h1><figure><img src='/a.jpg'><figcaption>"
+        "<span class='author'>Tom Lee</span></figcaption></figure>"
+        "<div itemprop='author' itemscope itemtype='https://schema.org/Organization'>"
+        "<meta itemprop='name' content='Daily Ledger Group'></div>"
+        "<div itemprop='author' itemscope itemtype='https://schema.org/Person'>"
+        f"<meta itemprop='name' content='Jane Doe'></div><p>{_PROSE * 4}</p></article>"
+    )
+    # the photographer in the caption and the organisation item are no byline
+    assert extract_page(_page("", body), "https://x.example/a").authors == ["Jane Doe"]
+
+
 def test_json_ld_given_and_family_names() -> None:
     result = _ld_article(
         '{"@type": "NewsArticle", "headline": "H",'

@@ -19,7 +19,7 @@ MAX_NAME_CHARS = 80
 
 _PREFIX = re.compile(
     r"^(?:(?:written|reported|posted|published|compiled|edited)\s+)?"
-    r"(?:by|von|por|par|door|av|af|przez|от|автор|text|texto|texte|author|authors|"
+    r"(?:by|von|por|par|door|av|af|przez|от|автор|авторы|текст|text|texto|texte|author|authors|"
     r"autor|autorin|autore|auteur|redaktion)\s*[:\-–]?\s+"
     # Italian/Portuguese "di"/"da"/"de" only in lower case: "De Niro" is a name
     r"|^(?-i:di|da|de)\s+",
@@ -33,6 +33,12 @@ _SPLIT = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
+# a picture or video credit ("Photo: Jane Doe", "Foto von", "Фото:"): a photographer, not a byline
+_CREDIT = re.compile(
+    r"^(?:photos?|fotos?|фото|images?|bild(?:er)?|illustration|grafik|video|picture)"
+    r"(?:\s*:|\s+(?:by|von|de|di)\b)",
+    re.IGNORECASE,
+)
 # a URL (profile links in author meta tags); a bare domain may be an outlet's name and passes
 _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|de)/", re.IGNORECASE)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -117,7 +123,7 @@ def clean_author(raw: str, *, strict_case: bool = True) -> list[str]:
     ``strict_case=False`` keeps all-lowercase names (outlet names such as "kicker"), for
     sources that say they name an organisation."""
     text = clean_space(_EMAIL.sub(" ", raw or ""))
-    if not text or _URLISH.search(text):
+    if not text or _URLISH.search(text) or _CREDIT.match(text):
         return []
     # "Jane Doe (dpa)" and "Jane Doe, Staff Writer": both sides are candidates, roles filtered
     text = re.sub(r"[()\[\]]", ",", text)
@@ -262,7 +268,7 @@ def _names_of(raws: list[str], site_names: list[str]) -> list[str]:
 def _byline_elements(info: PageInfo) -> list[HtmlElement]:
     found: list[HtmlElement] = list(info.author_links)
     for el, prop in info.props:
-        if prop == "author":
+        if prop == "author" and not _is_organisation_item(el):
             names = [n for n in el.iterdescendants() if n.get("itemprop") == "name"]
             found.extend(names or [el])
     if any(word in info.attrs for word in _BYLINE_GATE):
@@ -291,8 +297,18 @@ def _first_article_only(tree: HtmlElement, bylines: list[HtmlElement]) -> list[H
     return [el for el in bylines if _article_of(el) in (None, first)]
 
 
+def _is_organisation_item(el: HtmlElement) -> bool:
+    """An ``itemprop=author`` item typed as an organisation: the outlet, not a byline."""
+    kind = (el.get("itemtype") or "").rstrip("/").rsplit("/", 1)[-1].lower()
+    return kind in _ORG_TYPES
+
+
 def _in_comment(el: HtmlElement) -> bool:
+    """Whether a byline-like element is a reader comment's author or a picture credit (in a
+    ``<figure>``)."""
     for node in (el, *el.iterancestors()):
+        if node.tag in ("figure", "figcaption"):
+            return True
         marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
         if _COMMENT_MARK in marks:
             return True
@@ -303,5 +319,6 @@ def _byline_texts(tree: HtmlElement, info: PageInfo) -> list[str]:
     return [
         b
         for el in _first_article_only(tree, _byline_elements(info))
-        if (b := clean_space(el.text_content())) and len(b) < 200
+        if (b := clean_space(el.get("content") if el.tag == "meta" else el.text_content()))
+        and len(b) < 200
     ]

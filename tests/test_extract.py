@@ -73,6 +73,12 @@ def test_strip_site_name(raw: str, names: list[str], expected: str) -> None:
         ("Фото: Алексей Меринов", []),  # picture credits name a photographer
         ("Photo by Jane Doe", []),
         ("Foto: Jana Becker/dpa", []),
+        ("Jos&#xE9; Volta e Pinto", ["José Volta e Pinto"]),  # double-escaped; double surname
+        ("Ana Silva e João Costa", ["Ana Silva", "João Costa"]),
+        ("Juan Pérez y Ana Ruiz", ["Juan Pérez", "Ana Ruiz"]),
+        ("By", []),
+        ("Jane Doe 27", ["Jane Doe"]),  # a comment count after the name
+        ("回答者：", []),
     ],
 )
 def test_clean_author(raw: str, expected: list[str]) -> None:

@@ -6,6 +6,7 @@ the people, as the product keeps them marked as agencies rather than as authors.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -32,6 +33,12 @@ _SPLIT = re.compile(
     r"|\bwith\b|\bsowie\b|・|、|，)\s*",
     re.IGNORECASE,
 )
+# the same separators, kept: a one-letter conjunction may join a double surname instead
+_SPLIT_KEEP = re.compile(f"({_SPLIT.pattern})", re.IGNORECASE)
+_JOINING = frozenset({"e", "y", "i"})
+# a prefix word left alone ("By" in its own element) and a trailing count ("Jane Doe 27")
+_LONE_PREFIX = frozenset({"by", "von", "por", "par", "door", "from", "text", "author"})
+_TRAILING_NUMBER = re.compile(r"(?:\s+\d+)+$")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 # a picture or video credit ("Photo: Jane Doe", "Foto von", "Фото:"): a photographer, not a byline
 _CREDIT = re.compile(
@@ -127,11 +134,17 @@ def clean_author(raw: str, *, strict_case: bool = True) -> list[str]:
         return []
     # "Jane Doe (dpa)" and "Jane Doe, Staff Writer": both sides are candidates, roles filtered
     text = re.sub(r"[()\[\]]", ",", text)
+    if "&" in text and ";" in text:
+        text = clean_space(html.unescape(text))  # "Jos&#xE9; Volta" double-escaped in JSON-LD
     names: list[str] = []
-    for part in _SPLIT.split(_PREFIX.sub("", text)):
+    for part in _split_names(_PREFIX.sub("", text)):
+        part = part.strip()
+        if part.endswith((":", "：")):
+            continue  # a label ("回答者：") with nothing after it
         part = _PREFIX.sub("", part.strip(" .:-–—·|\"'"))
         if not part or _DATEISH.search(part):
             continue
+        part = _TRAILING_NUMBER.sub("", part)
         if not is_agency(part):
             part = _drop_roles(part)
         part = part.strip(" .:-–—")
@@ -140,9 +153,24 @@ def clean_author(raw: str, *, strict_case: bool = True) -> list[str]:
     return names
 
 
+def _split_names(text: str) -> list[str]:
+    """``text`` split at the name separators, but a one-letter conjunction before a single
+    last word joins a double surname: "José Volta e Pinto", "Ortega y Gasset"."""
+    pieces = _SPLIT_KEEP.split(text)
+    parts = [pieces[0]]
+    for sep, part in zip(pieces[1::2], pieces[2::2], strict=True):
+        if sep.strip().lower() in _JOINING and len(part.split()) == 1 and parts[-1].strip():
+            parts[-1] += sep + part
+        else:
+            parts.append(part)
+    return parts
+
+
 def _is_name(part: str, *, strict_case: bool = True) -> bool:
     if not part or len(part) > MAX_NAME_CHARS or part.startswith("@"):
         return False  # "@NatGeoUK": a social handle, not a name
+    if part.lower() in _LONE_PREFIX:
+        return False
     if is_agency(part):
         return True
     low = part.lower()

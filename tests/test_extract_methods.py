@@ -26,7 +26,12 @@ from pipelines.extraction.body import (
     is_boilerplate_line,
     join_split_body,
 )
-from pipelines.extraction.dates import _date_near_headline, _dateline_value, normalize_date
+from pipelines.extraction.dates import (
+    _date_near_headline,
+    _dateline_value,
+    normalize_date,
+    url_month,
+)
 from pipelines.extraction.page import BODY_DROPPED_TAGS, collect_page_info, drop_inert
 from pipelines.extraction.parse import decode_html, parse_html
 from pipelines.extraction.precision import (
@@ -366,6 +371,41 @@ def test_json_ld_entities_are_decoded() -> None:
 
 def _dated_page(head: str, body: str = "") -> str:
     return _page(head, f"<h1>Chip exports rise again</h1>{body}<p>{_PROSE * 4}</p>")
+
+
+def test_a_url_month_bounds_dates_read_from_text() -> None:
+    # "/2011/12/" says December 2011: a dateline of another month is some other date
+    body = "<p class='date'>1 June 2010</p>"
+    result = extract_page(_dated_page("", body), "https://x.example/news/2011/12/chip-exports/")
+    assert not result.published_at.startswith("2010")
+    ok = extract_page(
+        _dated_page("", "<p class='date'>3 December 2011</p>"),
+        "https://x.example/news/2011/12/chip-exports/",
+    )
+    assert ok.published_at == "2011-12-03"
+
+
+@pytest.mark.parametrize(
+    ("url", "month"),
+    [
+        ("https://x.example/news/2011/12/slug/", "2011-12"),
+        ("https://x.example/2024/3/slug", "2024-03"),
+        ("https://x.example/2024/13/slug", ""),
+        ("https://x.example/news/slug-2011", ""),
+    ],
+)
+def test_url_month(url: str, month: str) -> None:
+    assert url_month(url) == month
+
+
+def test_a_reader_comments_time_is_not_the_story_s() -> None:
+    body = (
+        "<header><time datetime='2019-06-28T13:49:45Z'>28 June 2019</time></header>"
+        "<div class='comments'><p>Great piece.</p>"
+        "<time datetime='2019-09-22T07:30:29Z' pubdate>22 September</time></div>"
+    )
+    result = extract_page(_dated_page("", body), "https://x.example/a/chip-exports")
+    assert result.published_at == "2019-06-28T13:49:45+00:00"
 
 
 def test_utc_time_yields_to_the_local_day_in_the_url() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from pipelines.extraction.page import PageInfo, ld_text
+from pipelines.extraction.page import PageInfo, in_comments, ld_text
 from pipelines.extraction.text import clean_space, fold, host_labels, is_site_name
 
 MAX_AUTHORS = 20
@@ -94,8 +94,6 @@ _BYLINE_CLASS = re.compile(
     r"|(?:^|\s)(?:(?:post|entry|article|story)-)?authors?(?:__(?:name|item|list-item|link))?"
     r"(?:\s|$)"
 )
-# an ancestor with this in its class/id: a reader comment, whose author is no byline
-_COMMENT_MARK = "comment"
 _BYLINE_GATE = ("byline", "uthor", "autor")
 _MAX_BYLINE_ELEMENTS = 12
 _META_KEYS = (
@@ -334,13 +332,9 @@ def _is_organisation_item(el: HtmlElement) -> bool:
 def _in_comment(el: HtmlElement) -> bool:
     """Whether a byline-like element is a reader comment's author or a picture credit (in a
     ``<figure>``)."""
-    for node in (el, *el.iterancestors()):
-        if node.tag in ("figure", "figcaption"):
-            return True
-        marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
-        if _COMMENT_MARK in marks:
-            return True
-    return False
+    if any(node.tag in ("figure", "figcaption") for node in (el, *el.iterancestors())):
+        return True
+    return in_comments(el)
 
 
 def _byline_texts(tree: HtmlElement, info: PageInfo) -> list[str]:

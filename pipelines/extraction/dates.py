@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 import zoneinfo
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from pipelines.extraction.page import PageInfo, ld_text
+from pipelines.extraction.page import PageInfo, in_comments, ld_text
 
 MIN_YEAR = 1995  # nothing on the web we crawl predates this; earlier years are parse noise
 
@@ -67,7 +68,8 @@ _MAX_DATE_ELEMENTS = 5
 def _date_elements(
     info: PageInfo, prop: str, time_class: re.Pattern[str], pubdate: bool
 ) -> list[HtmlElement]:
-    """itemprop=``prop`` elements, then matching <time> elements, from the page sweep."""
+    """itemprop=``prop`` elements, then matching <time> elements, from the page sweep; none
+    from reader comments (a comment's <time pubdate> dates the comment)."""
     found = [el for el, p in info.props if p == prop]
     for el in info.times:
         wanted = (pubdate and el.get("pubdate") is not None) or time_class.search(
@@ -75,7 +77,7 @@ def _date_elements(
         )
         if wanted and el not in found:
             found.append(el)
-    return found[:_MAX_DATE_ELEMENTS]
+    return [el for el in found if not in_comments(el)][:_MAX_DATE_ELEMENTS]
 
 
 def _time_in_article(info: PageInfo) -> list[HtmlElement]:
@@ -223,6 +225,16 @@ def _parse_words(raw: str) -> str:
     except (ValueError, OverflowError, TypeError):
         return ""
     return _from_datetime(dt, with_time=has_time)
+
+
+_URL_MONTH = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/")
+
+
+def url_month(url: str) -> str:
+    """The year and month of a URL path that gives them without a day ("/2011/12/slug"),
+    as "2011-12"; "" otherwise."""
+    match = _URL_MONTH.search(url)
+    return f"{match.group(1)}-{int(match.group(2)):02d}" if match else ""
 
 
 def date_from_url(url: str) -> str:
@@ -457,10 +469,12 @@ def find_published(
     value = date_from_url(url)
     if value:
         return value, "url"
+    # a year and month in the URL ("/news/2011/12/slug/") bound the guesses from the text
+    month = url_month(url)
     value = _date_near_headline(info)
-    if value:
+    if value and value.startswith(month):
         return value, "text"
-    value = _text_date(tree, url, html)
+    value = _text_date(tree, url, html, month)
     if value:
         return value, "text"
     value = normalize_date((hints or {}).get("feed_published"))
@@ -555,11 +569,17 @@ def _dateline_value(text: str) -> str:
     return value[:10] if value else ""
 
 
-def _text_date(tree: HtmlElement, url: str, html: str = "") -> str:
+def _text_date(tree: HtmlElement, url: str, html: str = "", month: str = "") -> str:
     """Last resort: htmldate's heuristics over the page (given the source text when there is
-    one: its raw-text search also reads what the parsed tree dropped, such as comments)."""
+    one: its raw-text search also reads what the parsed tree dropped, such as comments), within
+    ``month`` ("2011-12") when the URL gives one."""
     import htmldate  # lazy: costs import time and a parse, so only pages without markup pay
 
+    bounds: dict[str, Any] = {}
+    if month:
+        year, number = int(month[:4]), int(month[5:])
+        last = calendar.monthrange(year, number)[1]
+        bounds = {"min_date": f"{month}-01", "max_date": f"{month}-{last:02d}"}
     try:
         raw: Any = htmldate.find_date(
             html or tree,
@@ -567,6 +587,7 @@ def _text_date(tree: HtmlElement, url: str, html: str = "") -> str:
             original_date=True,
             extensive_search=True,
             outputformat="%Y-%m-%d",
+            **bounds,
         )
     except Exception:  # noqa: BLE001 - a heuristic fallback must never break extraction
         return ""

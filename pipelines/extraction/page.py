@@ -223,6 +223,15 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
     return info
 
 
+def in_comments(el: HtmlElement) -> bool:
+    """Whether ``el`` is inside a reader comment (an ancestor, or itself, whose class or id
+    says "comment"): its byline and its date are the commenter's, not the story's."""
+    for node in (el, *el.iterancestors()):
+        if "comment" in f"{node.get('class') or ''} {node.get('id') or ''}".lower():
+            return True
+    return False
+
+
 def drop_inert(info: PageInfo) -> None:
     """Delete ``info.inert`` from the tree (their tail text stays). Only for a tree no later
     step reads as it was: the body extractor's, which would delete these elements itself."""

@@ -177,6 +177,8 @@ def test_original_source(line: str, expected: str) -> None:
         "Featured Content⭐",
         "© 2024 Example Media. All rights reserved.",
         "Advertisement",
+        "Loading weather data ...",
+        "Loading…",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -189,6 +191,7 @@ def test_boilerplate_lines(line: str) -> None:
         "Shares of chipmakers rose after the announcement.",
         "The company said it would share more details next quarter.",
         "Related companies in the sector saw their shares fall sharply on Monday.",
+        "Loading the ships took three days...",
     ],
 )
 def test_content_lines_kept(line: str) -> None:

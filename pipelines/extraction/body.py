@@ -56,6 +56,8 @@ _BOILERPLATE = re.compile(
     # comment counters and closed threads
     r"|(?:\d+ )?comments?|no comments(?: yet)?\.?|comments are closed\.?"
     r"|join the (?:conversation|discussion).*"
+    # placeholders of widgets that load later: "Loading weather data ...", "Please wait…"
+    r"|(?:loading|please wait)(?: [\w-]+){0,2}\s*(?:\.\.\.|…)"
     # ad and promo markers
     r"|advertisement|sponsored(?: content)?|featured content\W*|promoted(?: content)?"
     r"|(?:story|article) continues (?:below|after).*|continue reading(?: below)?\W*"

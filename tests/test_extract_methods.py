@@ -89,6 +89,24 @@ def test_declared_encoding_still_wins() -> None:
     assert "Café" in decode_html(html, "cp1252")
 
 
+@pytest.mark.parametrize(
+    "prologue",
+    [
+        '<html xml:lang="de" />',  # a self-closed root: libxml2 ends the document there
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "x.dtd" />\n<html xml:lang="de" />',
+    ],
+)
+def test_self_closed_root_is_repaired(prologue: str) -> None:
+    html = (
+        f"{prologue}\n<head><title>Chip exports rise</title></head><body>"
+        f"<h1>Chip exports rise</h1><p>{_PROSE * 4}</p></body></html>"
+    )
+    result = extract_page(html.encode("latin-1"), "https://x.example/2024/03/14/chip-exports")
+    assert result.kind is not PageKind.EMPTY
+    assert result.title == "Chip exports rise"
+    assert "take effect next year" in result.body
+
+
 # ---------------------------------------------------------------- body step
 
 

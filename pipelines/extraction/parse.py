@@ -111,6 +111,10 @@ def decode_html(html: bytes | str, encoding: str | None = None) -> str:
     return data.decode("cp1252", errors="replace")
 
 
+# a self-closed root element or doctype, in the first 4 KB
+_SELF_CLOSED = re.compile(r"(<html\b[^>]*?)\s*/>|<!doctype[^>]*/>", re.IGNORECASE)
+
+
 def _parse(text: str) -> HtmlElement | None:
     try:
         data = text.encode("utf-8")
@@ -137,9 +141,18 @@ def parse_document(
         # rare: retry without control characters/surrogates rather than scanning every page
         text = _CONTROL.sub("", text)
         tree = _parse(text)
+    if (tree is None or not len(tree)) and _SELF_CLOSED.search(text[:4096]):
+        # "<html lang='de' />" or a doctype closed with "/>" (hand-written XHTML): libxml2
+        # closes the document there and keeps nothing of it
+        text = _SELF_CLOSED.sub(_open_tag, text[:4096], count=2) + text[4096:]
+        tree = _parse(text)
     if tree is None or not len(tree):
         return None, text
     return tree, text
+
+
+def _open_tag(match: re.Match[str]) -> str:
+    return "" if match.group(0).lower().startswith("<!doctype") else match.group(1) + ">"
 
 
 def parse_html(html: bytes | str, encoding: str | None = None) -> HtmlElement | None:

@@ -323,6 +323,28 @@ def test_microdata_author_names_and_credits() -> None:
     assert extract_page(_page("", body), "https://x.example/a").authors == ["Jane Doe"]
 
 
+@pytest.mark.parametrize(
+    ("signature", "authors"),
+    [
+        ("<p><strong>Ana Ruiz/Tom Lee</strong></p>", ["Ana Ruiz", "Tom Lee"]),
+        ("<p><b>By Jane Doe</b></p>", ["Jane Doe"]),
+        ("<p><strong>Economic outlook</strong></p>", []),  # a subheading: not capitalised names
+        ("<p><strong>Ana Ruiz</strong> reports</p>", []),  # text outside the bold
+    ],
+)
+def test_bold_byline_before_the_first_paragraph(signature: str, authors: list[str]) -> None:
+    body = f"<article><h1>Chip exports rise</h1>{signature}<p>{_PROSE * 4}</p></article>"
+    assert extract_page(_page("", body), "https://x.example/a").authors == authors
+
+
+def test_bold_names_in_another_container_are_no_byline() -> None:
+    body = (
+        "<aside><p><strong>Ayo Infaq Dakwah</strong></p></aside>"
+        f"<article><h1>Chip exports rise</h1><p>{_PROSE * 4}</p></article>"
+    )
+    assert extract_page(_page("", body), "https://x.example/a").authors == []
+
+
 def test_json_ld_given_and_family_names() -> None:
     result = _ld_article(
         '{"@type": "NewsArticle", "headline": "H",'

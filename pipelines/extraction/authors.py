@@ -243,6 +243,7 @@ def find_authors(
         lambda: [n for raw in ld_raws for n in clean_author(raw, strict_case=False)],
         lambda: _names_of(info.all(*_META_KEYS), site_names),
         lambda: _names_of(_byline_texts(tree, info), site_names),
+        lambda: _bold_byline(tree),
     )
     for index, names in enumerate(source() for source in sources):
         people: list[str] = []
@@ -335,6 +336,43 @@ def _in_comment(el: HtmlElement) -> bool:
     if any(node.tag in ("figure", "figcaption") for node in (el, *el.iterancestors())):
         return True
     return in_comments(el)
+
+
+_PROSE_CHARS = 150  # a paragraph this long is running text: a byline comes before it
+_NAME_WORD = re.compile(
+    r"^(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.-]*|de|da|do|dos|van|von|der|den|le|la|bin|al|del)$"
+)
+_NAME_LIST = re.compile(r"\s*(?:/|,|&|\band\b)\s*")
+
+
+def _bold_byline(tree: HtmlElement) -> list[str]:
+    """Names printed as a paragraph of their own in bold just before the story's first
+    paragraph of running text, in the same container ("<p><strong>Jane Doe/John Roe</strong>
+    </p>"), as many small outlets sign stories: a last resort when no byline markup names a
+    person. Every name must be two to four capitalised words."""
+    names: list[str] = []
+    parent = None
+    for p in tree.iter("p"):
+        text = clean_space(p.text_content())
+        if len(text) >= _PROSE_CHARS:
+            return names if parent is not None and p.getparent() is parent else []
+        children = [c for c in p if isinstance(c.tag, str)]
+        bold_only = (
+            text
+            and children
+            and not (p.text or "").strip()
+            and all(c.tag in ("strong", "b") and not (c.tail or "").strip() for c in children)
+        )
+        if bold_only:
+            found = _NAME_LIST.split(_PREFIX.sub("", text))
+            if all(_is_plain_name(n) for n in found):
+                names, parent = found, p.getparent()
+    return []
+
+
+def _is_plain_name(text: str) -> bool:
+    words = text.split()
+    return 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words)
 
 
 def _byline_texts(tree: HtmlElement, info: PageInfo) -> list[str]:

@@ -337,6 +337,19 @@ def test_bold_byline_before_the_first_paragraph(signature: str, authors: list[st
     assert extract_page(_page("", body), "https://x.example/a").authors == authors
 
 
+@pytest.mark.parametrize(
+    ("ending", "authors"),
+    [
+        ("<p style='text-align:right'><strong>Lê Phương</strong></p>", ["Lê Phương"]),
+        # a bold line followed by more text is a subheading, not a signature
+        (f"<p><strong>Ana Ruiz</strong></p><p>{_PROSE}</p>", []),
+    ],
+)
+def test_bold_signature_after_the_last_paragraph(ending: str, authors: list[str]) -> None:
+    body = f"<article><h1>Chip exports rise</h1><p>{_PROSE * 4}</p>{ending}</article>"
+    assert extract_page(_page("", body), "https://x.example/a").authors == authors
+
+
 def test_bold_names_in_another_container_are_no_byline() -> None:
     body = (
         "<aside><p><strong>Ayo Infaq Dakwah</strong></p></aside>"

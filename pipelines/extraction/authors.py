@@ -346,28 +346,49 @@ _NAME_LIST = re.compile(r"\s*(?:/|,|&|\band\b)\s*")
 
 
 def _bold_byline(tree: HtmlElement) -> list[str]:
-    """Names printed as a paragraph of their own in bold just before the story's first
-    paragraph of running text, in the same container ("<p><strong>Jane Doe/John Roe</strong>
-    </p>"), as many small outlets sign stories: a last resort when no byline markup names a
-    person. Every name must be two to four capitalised words."""
-    names: list[str] = []
-    parent = None
+    """Names printed as a paragraph of their own in bold, in the container of the story's
+    paragraphs of running text: just before the first of them ("<p><strong>Jane Doe/John Roe
+    </strong></p>") or as the signature right after the last (Vietnamese outlets, many
+    others), as small outlets sign stories. A last resort when no byline markup names a
+    person; every name must be two to four capitalised words."""
+    before: list[str] = []
+    parent = None  # container of the bold paragraph seen before any running text
+    prose = None  # the last paragraph of running text so far
     for p in tree.iter("p"):
         text = clean_space(p.text_content())
         if len(text) >= _PROSE_CHARS:
-            return names if parent is not None and p.getparent() is parent else []
-        children = [c for c in p if isinstance(c.tag, str)]
-        bold_only = (
-            text
-            and children
-            and not (p.text or "").strip()
-            and all(c.tag in ("strong", "b") and not (c.tail or "").strip() for c in children)
-        )
-        if bold_only:
-            found = _NAME_LIST.split(_PREFIX.sub("", text))
-            if all(_is_plain_name(n) for n in found):
-                names, parent = found, p.getparent()
+            if prose is None and before and p.getparent() is parent:
+                return before
+            prose = p
+            continue
+        names = _bold_names(p, text)
+        if not names:
+            continue
+        if prose is None:
+            before, parent = names, p.getparent()
+        elif p.getprevious() is prose and not _more_text_after(p):
+            return names
     return []
+
+
+def _bold_names(p: HtmlElement, text: str) -> list[str]:
+    """The names of a paragraph made of bold text only, when each is a plain name."""
+    children = [c for c in p if isinstance(c.tag, str)]
+    if not text or not children or (p.text or "").strip():
+        return []
+    if not all(c.tag in ("strong", "b") and not (c.tail or "").strip() for c in children):
+        return []
+    names = _NAME_LIST.split(_PREFIX.sub("", text))
+    return names if all(_is_plain_name(n) for n in names) else []
+
+
+def _more_text_after(p: HtmlElement) -> bool:
+    """Whether a later sibling of ``p`` is a paragraph with text: a signature ends the story."""
+    return any(
+        s.tag == "p" and clean_space(s.text_content())
+        for s in p.itersiblings()
+        if isinstance(s.tag, str)
+    )
 
 
 def _is_plain_name(text: str) -> bool:

@@ -188,13 +188,14 @@ def _print_runs(runs: list[Any]) -> None:
 
     table = Table(title="crawl summary")
     for column in ("source", "status", "fetched", "new", "updated", "unchanged", "duplicate",
-                   "not article", "errors", "note"):  # fmt: skip
+                   "not article", "not found", "errors", "note"):  # fmt: skip
         table.add_column(column)
     for r in runs:
         table.add_row(
             r.source, r.status, str(r.pages_fetched), str(r.articles_new),
             str(r.articles_updated), str(r.articles_unchanged), str(r.articles_duplicate),
-            str(r.pages_not_article), str(r.errors), r.finish_reason if r.status != "ok" else "",
+            str(r.pages_not_article), str(r.pages_not_found), str(r.errors),
+            r.finish_reason if r.status != "ok" else "",
         )  # fmt: skip
     _stderr_console().print(table)
 

@@ -222,6 +222,11 @@ def _m014_write_path(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m015_not_found(db: sqlite_utils.Database) -> None:
+    """Dead links (404/410 on a linked page) counted apart from errors in each run."""
+    db["crawl_runs"].add_column("pages_not_found", int)
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
@@ -238,6 +243,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m012_date_flags", _m012_date_flags),
     ("m013_published_date_index", _m013_published_date_index),
     ("m014_write_path", _m014_write_path),
+    ("m015_not_found", _m015_not_found),
 )
 
 

@@ -38,6 +38,7 @@ class SourceRun:
     articles_unchanged: int
     articles_duplicate: int
     pages_not_article: int
+    pages_not_found: int
     errors: int
 
 
@@ -124,7 +125,8 @@ def source_runs(db: Path, run_id: str) -> list[SourceRun]:
     """The verdicts the store stage wrote for one run."""
     rows = sqlite_utils.Database(db).execute(
         "select source, status, finish_reason, pages_fetched, articles_new, articles_updated,"
-        " articles_unchanged, articles_duplicate, pages_not_article, errors"
+        " articles_unchanged, articles_duplicate, pages_not_article,"
+        " coalesce(pages_not_found, 0), errors"
         " from crawl_runs where run_id = ? order by source",
         [run_id],
     )

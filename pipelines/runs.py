@@ -11,10 +11,10 @@ def stat_key(source_id: str, name: str) -> str:
 # Per-source counters of a run (Scrapy stats ``broadsheet/source/<id>/<name>``).
 RUN_COUNTS = (
     "pages_fetched", "new", "updated", "touched", "unchanged", "duplicate", "dropped",
-    "not_article", "errors", "blocked", "known_skipped", "not_modified",
+    "not_article", "errors", "blocked", "known_skipped", "not_modified", "not_found",
 )  # fmt: skip
 # The ones a fetching process knows; the others are known only where articles are stored.
-FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modified")
+FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modified", "not_found")
 NO_ARTICLE = "collected no article"
 # Stats key set by whatever stops a crawl because it cannot go on (a dead writer or workers).
 STOPPED = "broadsheet/stopped"

@@ -416,7 +416,7 @@ class ArchiveWriter:
             "articles_duplicate": "duplicate", "pages_not_article": "not_article",
             "articles_dropped": "dropped",
             "errors": "errors", "blocked": "blocked", "not_modified": "not_modified",
-            "known_skipped": "known_skipped",
+            "known_skipped": "known_skipped", "pages_not_found": "not_found",
         }  # fmt: skip
         values = {column: counts.get(key, 0) for column, key in columns.items()}
         values["articles_updated"] += counts.get("touched", 0)  # a touch updates the row too

@@ -448,7 +448,8 @@ class NewsSpider(Spider):
         if response.meta.get("depth", 0) <= 1:
             for url in feed_links(list(analysis.alternates), response.url):
                 if scope.contains(url):
-                    request = self._request(url, source_id, "feed", self.parse_feed)
+                    # via="page": a feed a page advertises, not one the source configures
+                    request = self._request(url, source_id, "feed", self.parse_feed, via="page")
                     if request is not None:
                         yield request
         links: Iterable[FoundLink] = analysis.links
@@ -495,6 +496,22 @@ class NewsSpider(Spider):
             return
         if request.meta.get("optional"):
             self.logger.info("optional %s not found: %s (%s)", role, request.url, reason)
+            return
+        via = request.meta.get("via")
+        dead_link = (
+            response is not None
+            and response.status in GONE
+            and via != "start"
+            and (role not in DOCUMENT_ROLES or via == "page")
+        )
+        if dead_link:
+            # A link to a page (or a feed a page advertises) that is not there is the site's
+            # fault, not a failed fetch: real sites and partial mirrors have many, and counting
+            # them as errors would fail a healthy source. The start page, a configured feed or
+            # sitemap, and robots.txt missing are handled as before.
+            self.logger.debug("not found: %s (%s, source %s)", request.url, reason, source_id)
+            self.crawler.stats.inc_value(_stat(source_id, "not_found"))
+            yield self._record(response, "gone")
             return
         self.logger.warning("fetch failed: %s (%s, source %s)", request.url, reason, source_id)
         self.crawler.stats.inc_value(_stat(source_id, "errors"))

@@ -495,12 +495,25 @@ def test_a_time_without_offset_takes_it_from_an_agreeing_source() -> None:
 
 
 def test_unreadable_publication_meta_outranks_generic_keys() -> None:
+    # a Solar Hijri date (2 Tir 1399) is not read: the generic key must not stand in for it
     head = (
-        '<meta property="article:published_time" content="الأربعاء، 07 أكتوبر 2020 - 12:09 م">'
+        '<meta property="article:published_time" content="دوشنبه ۲ تير ۱۳۹۹ - 12:09">'
         '<meta name="creation_date" content="10-Nov-2000">'
     )
     result = extract_page(_dated_page(head), "https://x.example/a/chip-exports")
     assert not result.published_at.startswith("2000")
+
+
+def test_publication_meta_with_arabic_month_names() -> None:
+    head = '<meta property="article:published_time" content="الأربعاء، 07 أكتوبر 2020 - 12:09 م">'
+    result = extract_page(_dated_page(head), "https://x.example/a/chip-exports")
+    assert (result.published_at, result.published_method) == ("2020-10-07", "meta")
+
+
+def test_urdu_dateline_next_to_the_headline() -> None:
+    body = "<div class='meta'>جمعہ ۱۲ جنوری ۲۰۲۴</div>"
+    result = extract_page(_dated_page("", body), "https://x.example/a/chip-exports")
+    assert (result.published_at, result.published_method) == ("2024-01-12", "text")
 
 
 def test_dateline_next_to_the_headline() -> None:

@@ -136,6 +136,44 @@ def _from_datetime(dt: datetime, with_time: bool = True) -> str:
     return _fmt(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, tz)
 
 
+# Gregorian month names of scripts without the Latin abbreviations: Urdu, Arabic (Egyptian and
+# Gulf names, and the Levant's), Persian and Hindi, each spelling with its month's number.
+_MONTH_NAMES: dict[str, int] = {
+    # Urdu
+    "جنوری": 1, "فروری": 2, "مارچ": 3, "اپریل": 4, "مئی": 5, "جون": 6, "جولائی": 7,
+    "اگست": 8, "ستمبر": 9, "اکتوبر": 10, "نومبر": 11, "دسمبر": 12,
+    # Arabic
+    "يناير": 1, "فبراير": 2, "مارس": 3, "أبريل": 4, "ابريل": 4, "إبريل": 4, "مايو": 5,
+    "يونيو": 6, "يونيه": 6, "يوليو": 7, "يوليه": 7, "أغسطس": 8, "اغسطس": 8, "سبتمبر": 9,
+    "أكتوبر": 10, "اكتوبر": 10, "نوفمبر": 11, "ديسمبر": 12,
+    "كانون الثاني": 1, "شباط": 2, "آذار": 3, "نيسان": 4, "أيار": 5, "حزيران": 6, "تموز": 7,
+    "آب": 8, "أيلول": 9, "تشرين الأول": 10, "تشرين الثاني": 11, "كانون الأول": 12,
+    # Persian (the Gregorian calendar's months; the Solar Hijri year, 13xx/14xx, never matches)
+    "ژانویه": 1, "فوریه": 2, "آوریل": 4, "مه": 5, "ژوئن": 6, "ژوئیه": 7, "اوت": 8,
+    "سپتامبر": 9, "اکتبر": 10, "نوامبر": 11, "دسامبر": 12,
+    # Hindi
+    "जनवरी": 1, "फ़रवरी": 2, "फरवरी": 2, "मार्च": 3, "अप्रैल": 4, "मई": 5, "जून": 6,
+    "जुलाई": 7, "अगस्त": 8, "सितंबर": 9, "सितम्बर": 9, "अक्टूबर": 10, "अक्तूबर": 10,
+    "नवंबर": 11, "नवम्बर": 11, "दिसंबर": 12, "दिसम्बर": 12,
+}  # fmt: skip
+_NATIVE_DATE = re.compile(
+    r"(?<!\d)(\d{1,2})\s+("
+    + "|".join(sorted(map(re.escape, _MONTH_NAMES), key=len, reverse=True))
+    + r")\s*[,،]?\s+((?:19|20)\d\d)(?!\d)"
+)
+# Arabic-Indic, Persian, Devanagari and Bengali digits as ASCII ones
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹०१२३४५६७८९০১২৩৪৫৬৭৮৯", "0123456789" * 4)
+
+
+def _native_date(text: str) -> str:
+    """A day, a month name of ``_MONTH_NAMES`` and a year ("12 جنوری 2024", "١٢ يناير ٢٠٢٤")."""
+    match = _NATIVE_DATE.search(text.translate(_DIGITS))
+    if not match:
+        return ""
+    day, name, year = match.groups()
+    return _fmt(int(year), _MONTH_NAMES[name], int(day), None, None, None, "")
+
+
 def normalize_date(raw: str | None) -> str:
     """Any common date string to ISO 8601: with time and offset when given, else date only."""
     raw = (raw or "").strip()[:100]
@@ -155,7 +193,7 @@ def normalize_date(raw: str | None) -> str:
         return _from_match(match)
     if _MONTH_WORD.search(raw) and _YEAR.search(raw):
         return _parse_words(raw)
-    return ""
+    return "" if raw.isascii() else _native_date(raw)
 
 
 # Time-zone abbreviations that news pages print after a time, each with one meaning in that
@@ -522,6 +560,10 @@ def _date_near_headline(info: PageInfo) -> str:
         match = _DATELINE.search(text)
         if match:
             value = _dateline_value(match.group(0))
+            if value:
+                return value
+        elif not text.isascii():
+            value = _native_date(text)
             if value:
                 return value
     return ""

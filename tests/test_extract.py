@@ -79,6 +79,10 @@ def test_strip_site_name(raw: str, names: list[str], expected: str) -> None:
         ("By", []),
         ("Jane Doe 27", ["Jane Doe"]),  # a comment count after the name
         ("回答者：", []),
+        ("تحریر: احمد علی", ["احمد علی"]),  # a one-word label before a colon
+        ("Reportage: Jane Doe", ["Jane Doe"]),
+        ("P. Mucović prije 26 minuta", []),  # "26 minutes ago" glued to the name: no name
+        ("Jane Doe 3 hours ago", []),
     ],
 )
 def test_clean_author(raw: str, expected: list[str]) -> None:

@@ -40,6 +40,7 @@ _JOINING = frozenset({"e", "y", "i"})
 _LONE_PREFIX = frozenset({"by", "von", "por", "par", "door", "from", "text", "author"})
 _TRAILING_NUMBER = re.compile(r"(?:\s+\d+)+$")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
+_LABEL = re.compile(r"^[^\s:：]{1,20}\s*[:：]\s+(?=\S)")
 # a picture or video credit ("Photo: Jane Doe", "Foto von", "Фото:"): a photographer, not a byline
 _CREDIT = re.compile(
     r"^(?:photos?|fotos?|фото|images?|bild(?:er)?|illustration|grafik|video|picture)"
@@ -54,7 +55,9 @@ _DATEISH = re.compile(
     r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
     r"\b(?:updated|published|posted|aktualisiert|veröffentlicht)\b"
     rf"|\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\.?\s+{_MONTH}(?:\s|$)"
-    r"|\bmin(?:ute)?s?\.?\s+read\b|\bread(?:ing)?\s+time\b",
+    r"|\bmin(?:ute)?s?\.?\s+read\b|\bread(?:ing)?\s+time\b"
+    # a relative time: "26 minutes ago", "prije 26 minuta", "vor 3 Stunden", "hace 2 horas"
+    r"|\b\d+\s*(?:min|minut|minute|hour|hr|sat|stund|hora|ore|giorn|day|dan|tag|día|jour)\w*\b",
     re.IGNORECASE,
 )
 # a bare domain ("example.com") names an outlet, not a person
@@ -130,6 +133,9 @@ def clean_author(raw: str, *, strict_case: bool = True) -> list[str]:
     text = clean_space(_EMAIL.sub(" ", raw or ""))
     if not text or _URLISH.search(text) or _CREDIT.match(text):
         return []
+    # a one-word label before a colon ("تحریر: ...", "Reportage: ...") names no one: names
+    # have no colon
+    text = _LABEL.sub("", text, count=1)
     # "Jane Doe (dpa)" and "Jane Doe, Staff Writer": both sides are candidates, roles filtered
     text = re.sub(r"[()\[\]]", ",", text)
     if "&" in text and ";" in text:

@@ -366,6 +366,25 @@ def test_json_ld_given_and_family_names() -> None:
     assert result.authors == ["Anna Giulia Fink"]
 
 
+def test_classic_wordpress_comment_list() -> None:
+    # <ol id="commentlist"> of <li id="comment-N">, no class anywhere (old WordPress themes)
+    items = "".join(
+        f"<li id='comment-{n}'><p>Reader view number {n} on the ruling.</p>"
+        f"<p><cite>Comment by Reader {n}</cite></p></li>"
+        for n in (1, 2)
+    )
+    body = (
+        f"<h1>Chip exports rise</h1><p>{_PROSE * 4}</p><h2 id='comments'>2 Comments</h2>"
+        f"<ol id='commentlist'>{items}</ol>"
+    )
+    result = extract_page(_page("", body), "https://x.example/a")
+    assert [c.split(" Comment by")[0] for c in result.comments] == [
+        "Reader view number 1 on the ruling.",
+        "Reader view number 2 on the ruling.",
+    ]
+    assert "Reader view" not in result.body
+
+
 def test_comment_authors_are_no_byline() -> None:
     body = (
         f"<h1>H</h1><p>{_PROSE * 4}</p><ol class='comment-list'><li class='comment'>"

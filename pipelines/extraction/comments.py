@@ -15,7 +15,9 @@ MAX_COMMENT_CHARS = 5_000
 # what any section matched below has in its class/id (substring tests of PageInfo.attrs)
 _SECTION_GATE = ("comment", "disqus_thread")
 # a comment section: one of these ids, or a class containing one of these substrings
-_SECTION_IDS = frozenset({"comments", "disqus_thread", "comment-section"})
+_SECTION_IDS = frozenset(
+    {"comments", "disqus_thread", "comment-section", "commentlist", "comment-list", "comments-list"}
+)
 _SECTION_CLASS = re.compile(
     r"comment-list|commentlist|comments-area|comments-section|comment-section|comments-list"
 )
@@ -24,7 +26,11 @@ _ITEM_XPATH = (
     " or contains(@class,'comment-text') or contains(@class,'comment__body')"
     " or contains(@class,'comment__text') or @itemprop='text']"
 )
-_FALLBACK_ITEM_XPATH = ".//li[contains(@class,'comment')] | .//article[contains(@class,'comment')]"
+# classic WordPress themes mark each item by its id only: <li id="comment-9257">
+_FALLBACK_ITEM_XPATH = (
+    ".//li[contains(@class,'comment')] | .//article[contains(@class,'comment')]"
+    " | .//li[starts-with(@id,'comment-')]"
+)
 _SKIP_TAGS = frozenset({"script", "style", "form", "button", "noscript", "textarea"})
 
 

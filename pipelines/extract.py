@@ -170,11 +170,17 @@ def _compose_text(extracted: Extracted) -> None:
 
 
 def extracted_to_dict(e: Extracted, url: str = "") -> dict[str, Any]:
-    """JSON-ready dict of every field; ``url`` defaults to the canonical URL."""
+    """JSON-ready dict of every field; ``url`` defaults to the canonical URL.
+
+    ``authors`` is the byline as printed: the people, then the news agencies, which are kept
+    and marked as such by ``agencies``; ``people`` holds the person names alone (what the
+    archive's ``authors`` column stores)."""
     data: dict[str, Any] = {"url": url or e.canonical_url}
     for f in fields(e):
         value = getattr(e, f.name)
         data[f.name] = str(value) if isinstance(value, PageKind) else value
         if isinstance(value, list):
             data[f.name] = list(value)
+    data["people"] = list(e.authors)
+    data["authors"] = e.authors + [a for a in e.agencies if a not in e.authors]
     return data

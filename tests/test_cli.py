@@ -80,6 +80,30 @@ def test_extract_reads_files_and_batch(tmp_path):
     assert rows[3]["title"] == "Rupee steadies"
 
 
+def test_extract_output_keeps_agencies_in_the_byline(tmp_path):
+    import json
+
+    html = (
+        "<html lang='en'><head><title>Rupee steadies</title>"
+        "<meta name='author' content='Jane Doe (Reuters)'></head><body><article>"
+        "<h1>Rupee steadies</h1>"
+        + "<p>The rupee held steady against the dollar on Tuesday as IT exports and "
+        "remittances supported the currency, dealers said in Karachi.</p>"
+        * 6
+        + "</article></body></html>"
+    )
+    page = tmp_path / "p.html"
+    page.write_text(html, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["extract", "--url", "https://paper.example/a", str(page)])
+    row = json.loads(result.output)
+    # the byline as printed, the agency kept and marked; the people apart
+    assert (row["authors"], row["agencies"], row["people"]) == (
+        ["Jane Doe", "Reuters"],
+        ["Reuters"],
+        ["Jane Doe"],
+    )
+
+
 def test_schedule_prints_a_crontab_line(tmp_path):
     result = CliRunner().invoke(cli, ["schedule", "--every", "6h", "--db", str(tmp_path / "a.db")])
     assert result.exit_code == 0, result.output

@@ -326,7 +326,9 @@ def _first_article_only(tree: HtmlElement, bylines: list[HtmlElement]) -> list[H
     articles = {a for el in bylines if (a := _article_of(el)) is not None}
     if len(articles) < 2:
         return bylines
-    first = next(a for a in tree.iter("article") if a in articles)
+    first = next((a for a in tree.iter("article") if a in articles), None)
+    if first is None:  # bylines from another tree than ``tree``: nothing to rank them by
+        return bylines
     return [el for el in bylines if _article_of(el) in (None, first)]
 
 

@@ -254,7 +254,13 @@ class ArchiveWriter:
             row.pop("url")  # keep the URL the article was first stored under
             # The previous state is kept in article_versions when the change is a real revision
             # (not a touch: whitespace, punctuation, counters); the row always shows the latest.
-            change = record_version(self.db, record.id, existing, row, record.fetched_at)
+            # The same capture extracted again (`broadsheet reprocess` after an extractor
+            # upgrade) is no revision by the publisher, whatever the new extractor reads.
+            capture = existing.get("warc_record_id")
+            if capture and capture == row.get("warc_record_id"):
+                change = "touch"
+            else:
+                change = record_version(self.db, record.id, existing, row, record.fetched_at)
             update_row(self.db, "articles", ("id", record.id), {**row, **(columns or {})})
             self._write_comments(record.id, record.extracted.comments)
             self.stories.assign(record, signature, row_story=existing.get("story_id"))

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import re
 import unicodedata
@@ -71,6 +72,28 @@ def test_new_then_unchanged_then_updated(writer):
     rows = list(writer.db["articles"].rows)
     assert len(rows) == 1 and rows[0]["body"] == "Corrected: $3.4 billion."
     assert json.loads(rows[0]["authors"]) == ["A. Writer"]
+
+
+def _captured(url, extracted, record_id):
+    fetched = page(url)
+    fetched.warc = {"warc_file": "a.warc.gz", "warc_offset": 0, "warc_record_id": record_id}
+    return build_record(fetched, extracted, HOME)
+
+
+def test_the_same_capture_extracted_again_is_no_revision(writer):
+    # `broadsheet reprocess` after an extractor upgrade: the row takes the new reading, but
+    # no version is kept, as the publisher changed nothing
+    url = "https://news.example/a"
+    assert writer.store_article(_captured(url, art(), "<urn:uuid:1>")).outcome is Outcome.NEW
+    better = dataclasses.replace(art(), authors=["Amna Writer"])
+    result = writer.store_article(_captured(url, better, "<urn:uuid:1>"))
+    assert result.outcome is Outcome.TOUCHED
+    assert writer.db["article_versions"].count == 0
+    assert json.loads(next(writer.db["articles"].rows)["authors"]) == ["Amna Writer"]
+    # a new fetch that reads differently is a revision
+    later = dataclasses.replace(art(), authors=["Amna Writer", "B. Editor"])
+    assert writer.store_article(_captured(url, later, "<urn:uuid:2>")).outcome is Outcome.UPDATED
+    assert writer.db["article_versions"].count == 1
 
 
 def test_variants_collapse_and_every_url_is_kept(writer):

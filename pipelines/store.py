@@ -107,6 +107,20 @@ def _article_row(record: ArticleRecord, extractor_version: str) -> dict[str, obj
     }
 
 
+# Fields an extractor upgrade reads differently more often than publishers change them alone.
+_READINGS = ("authors", "published_at", "updated_at")
+
+
+def _across_upgrade(existing: dict, row: dict, extractor_version: str) -> dict:
+    """The new state as the revision check should see it. Stored by an older extractor with the
+    same body, a change in authors or dates alone is the upgrade's reading, not the publisher's
+    revision: those fields are compared as stored. The row itself is updated in full."""
+    same_body = existing.get("content_hash") == row.get("content_hash")
+    if existing.get("extractor_version") == extractor_version or not same_body:
+        return row
+    return {**row, **{name: existing.get(name) for name in _READINGS}}
+
+
 class ArchiveWriter:
     """The only writer of articles, pages, sources and crawl runs."""
 
@@ -260,7 +274,8 @@ class ArchiveWriter:
             if capture and capture == row.get("warc_record_id"):
                 change = "touch"
             else:
-                change = record_version(self.db, record.id, existing, row, record.fetched_at)
+                judged = _across_upgrade(existing, row, self.extractor_version)
+                change = record_version(self.db, record.id, existing, judged, record.fetched_at)
             update_row(self.db, "articles", ("id", record.id), {**row, **(columns or {})})
             self._write_comments(record.id, record.extracted.comments)
             self.stories.assign(record, signature, row_story=existing.get("story_id"))

@@ -96,6 +96,21 @@ def test_the_same_capture_extracted_again_is_no_revision(writer):
     assert writer.db["article_versions"].count == 1
 
 
+def test_an_extractor_upgrade_reading_authors_differently_is_no_revision(writer):
+    url = "https://news.example/a"
+    assert store(writer, url, art()).outcome is Outcome.NEW
+    upgraded = ArchiveWriter(writer.db, "test-2")  # same body, authors read anew by test-2
+    reread = dataclasses.replace(art(), authors=["Amna Writer"])
+    assert upgraded.store_article(build_record(page(url), reread, HOME)).outcome is (
+        Outcome.TOUCHED
+    )
+    assert writer.db["article_versions"].count == 0
+    # from then on, under one extractor, an author change is a revision
+    again = dataclasses.replace(art(), authors=["Amna Writer", "B. Editor"])
+    assert upgraded.store_article(build_record(page(url), again, HOME)).outcome is (Outcome.UPDATED)
+    assert writer.db["article_versions"].count == 1
+
+
 def test_variants_collapse_and_every_url_is_kept(writer):
     first = store(writer, "https://news.example/a", art(canonical_url="https://news.example/a"))
     printed = store(

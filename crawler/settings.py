@@ -17,6 +17,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 0.5
+# robots.txt "Crawl-delay" is obeyed (crawler.robots.RobotsTxtGate) up to this many seconds: a
+# site asking for more is still crawled, at this pace.
+BROADSHEET_MAX_CRAWL_DELAY = 30.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30

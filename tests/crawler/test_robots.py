@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.core.downloader import Downloader
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
@@ -91,3 +92,69 @@ def test_the_gate_replaces_scrapys_middleware():
     }
     assert RobotsTxtMiddleware not in enabled
     assert enabled[RobotsTxtGate] == 100
+
+
+class DelayEngine(SlowEngine):
+    """A robots.txt that asks for a Crawl-delay, and Scrapy's real downloader slots."""
+
+    def __init__(self, crawler, robots: bytes) -> None:
+        super().__init__()
+        self.arrived.set()
+        self.robots = robots
+        self.downloader = Downloader(crawler)
+
+    async def download_async(self, request: Request) -> TextResponse:
+        return TextResponse(request.url, body=self.robots, encoding="utf-8")
+
+
+async def _close(downloader: Downloader) -> None:
+    downloader.close()
+    await downloader.handlers._close()  # what the engine_stopped signal runs
+
+
+def _delay_gate(robots: bytes, **settings):
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, **settings})
+    crawler.engine = DelayEngine(crawler, robots)  # type: ignore[assignment]
+    return RobotsTxtGate.from_crawler(crawler), crawler.engine.downloader
+
+
+def test_crawl_delay_is_kept_between_requests_to_the_host():
+    async def run() -> None:
+        gate, downloader = _delay_gate(b"User-agent: *\nCrawl-delay: 4\nDisallow: /private/\n")
+        first = Request("http://news.test/a")
+        await gate.process_request(first)
+        # the host's slot does not exist yet: it will be made with the delay
+        assert downloader.per_slot_settings["news.test"]["delay"] == 4.0
+        _, slot = downloader._get_slot(first)
+        assert (slot.delay, slot.jitter) == (4.0, 0)  # no random waits shorter than asked
+        slot.delay = 0.5  # what AutoThrottle does after a fast response
+        await gate.process_request(Request("http://news.test/b"))
+        assert slot.delay == 4.0
+        # requests already queued in the slot: the delay is restored as soon as AutoThrottle
+        # has lowered it, on the response itself
+        slot.delay = 0.5
+        gate.crawler.signals.send_catch_log(
+            signals.response_downloaded,
+            response=TextResponse(first.url, body=b"", encoding="utf-8"),
+            request=first,
+            spider=None,
+        )
+        assert slot.delay == 4.0
+        await _close(downloader)
+
+    asyncio.run(run())
+
+
+def test_crawl_delay_is_capped_and_absent_means_none():
+    async def run() -> None:
+        robots = b"User-agent: *\nCrawl-delay: 3600\n"
+        gate, downloader = _delay_gate(robots, BROADSHEET_MAX_CRAWL_DELAY=30.0)
+        await gate.process_request(Request("http://news.test/a"))
+        assert downloader.per_slot_settings["news.test"]["delay"] == 30.0
+        await _close(downloader)
+        gate, downloader = _delay_gate(b"User-agent: *\nDisallow: /private/\n")
+        await gate.process_request(Request("http://news.test/a"))
+        assert "news.test" not in downloader.per_slot_settings
+        await _close(downloader)
+
+    asyncio.run(run())

@@ -33,6 +33,12 @@ TELNETCONSOLE_ENABLED = False
 # Feeds and sitemaps reach deeper articles directly, so a small limit loses little.
 DEPTH_LIMIT = 4
 DEPTH_PRIORITY = 1
+# Scrapy's DepthMiddleware, except that the next page of a list that keeps yielding new articles
+# is as deep as the page before it (crawler/depth.py), up to BROADSHEET_MAX_LIST_PAGES pages.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.depth.ListDepthMiddleware": 900,
+}
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
 
@@ -95,6 +101,9 @@ BROADSHEET_MAX_REQUESTS_PER_SOURCE = 5000
 BROADSHEET_RECRAWL = False
 # ISO date: feed and sitemap entries dated before it are not followed ("" = no bound).
 BROADSHEET_SINCE = ""
+# Pages of one paginated list (rel="next", /page/N, ?page=N) followed past the first, while each
+# yields articles new to the run; beyond this, or once a page yields none, DEPTH_LIMIT applies.
+BROADSHEET_MAX_LIST_PAGES = 100
 # Links taken from one page at most (a page with 100,000 links costs no more than this).
 BROADSHEET_MAX_LINKS_PER_PAGE = 400
 

@@ -160,6 +160,7 @@ class PageAnalysis:
     derived: Any = None  # pipelines.enrich.Derived for articles
     links: tuple[FoundLink, ...] = ()  # in page order, unique, not-page URLs left out
     alternates: tuple[tuple[str, str, str], ...] = ()  # (rel, type, href) of <link> elements
+    next_pages: tuple[str, ...] = ()  # canonical rel="next" targets: the page after this one
 
 
 @constructor_pickle

@@ -188,6 +188,44 @@ def _hint(url: str) -> PageKind | None:
     return None
 
 
+def _list_position(url: str) -> tuple[str, int | None]:
+    """(the list a URL is a page of, its page number or None when it has none): the list is
+    the host, the path without its /page/N part and the query without its page parameter."""
+    parts = urlsplit(url.strip())
+    shape = url_shape(url)
+    number = shape.page_number if shape.page_number else None
+    others = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in _PAGE_PARAMS and value.isdigit():
+            number = shape.page_number
+        else:
+            others.append(f"{key}={value}")
+    path = "/".join(shape.segments)
+    return f"{parts.netloc.lower()}/{path}?{'&'.join(sorted(others))}", number
+
+
+def list_key(url: str) -> str:
+    """The list a URL is a page of: equal for /news, /news/page/3/ and /news?page=3."""
+    try:
+        return _list_position(url)[0]
+    except (ValueError, TypeError, AttributeError):
+        return url
+
+
+def is_other_page_of_list(url: str, candidate: str) -> bool:
+    """Whether ``candidate`` is another page of the paginated list ``url`` is a page of: the
+    same host, path and query but for a /page/N, ?page=N, ?start=N or ?offset=N of its own.
+
+    Never raises: malformed input is no page of a list.
+    """
+    try:
+        here, number = _list_position(url)
+        there, then = _list_position(candidate)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return here == there and then is not None and then != number
+
+
 def url_kind_hint(url: str) -> PageKind | None:
     """Guess LISTING or OTHER from the URL alone, or ``None`` when it may be an article.
 

@@ -92,7 +92,13 @@ class PageAnalyser:
             kind_hint=hint,
         )
         derived = derive(extracted, source) if extracted.kind is PageKind.ARTICLE else None
-        return PageAnalysis(extracted, derived, self.found_links(raw.anchors), raw.alternates)
+        return PageAnalysis(
+            extracted,
+            derived,
+            self.found_links(raw.anchors),
+            raw.alternates,
+            tuple(canonicalize(url) for url in raw.nexts),
+        )
 
 
 def analysis_service(workers: int, on_loop: bool = False) -> ProcessService | LoopService:

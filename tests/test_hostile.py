@@ -49,6 +49,7 @@ MAX_RSS_MB = 600
 DEPTH_LIMIT = crawl_defaults.DEPTH_LIMIT
 MAX_LINKS = crawl_defaults.BROADSHEET_MAX_LINKS_PER_PAGE
 MAX_REQUESTS = crawl_defaults.BROADSHEET_MAX_REQUESTS_PER_SOURCE
+MAX_LIST_PAGES = crawl_defaults.BROADSHEET_MAX_LIST_PAGES
 REDIRECT_MAX = crawl_defaults.REDIRECT_MAX_TIMES
 
 # Cases the crawler does not handle yet, with the fix proposed in the report (files outside this
@@ -294,6 +295,7 @@ def _bounded_problems(crawls: Crawls, c: Case, crawl: Crawl) -> list[str]:
     limits: dict[str, tuple[str, int]] = {
         "calendar-trap": ("/calendar/", DEPTH_LIMIT),
         "pagination-trap": ("/latest", DEPTH_LIMIT),
+        "endless-list": ("/endless?", MAX_LIST_PAGES + DEPTH_LIMIT),
         "link-farm": (FARM_PREFIX, MAX_LINKS),
         "redirect-loop": ("/news/2024/05/redirect-loop-", REDIRECT_MAX + 1),
         "redirect-self": (c.path, REDIRECT_MAX + 1),

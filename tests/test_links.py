@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pipelines.extract import analyse_html
 from pipelines.extraction.links import read_links
 from pipelines.extraction.parse import parse_document
-from pipelines.models import PageKind
+from pipelines.models import FetchedPage, PageKind, Source
 from pipelines.workers import PageAnalyser, link_key
 
 PAGE = b"""<html><head>
@@ -107,3 +107,28 @@ def test_any_hrefs_give_unique_http_links(hrefs):
     assert all(url.startswith(("http://", "https://")) for url in links.anchors)
     assert len(set(links.anchors)) == len(links.anchors)
     assert links.examined <= 50
+
+
+NEXT_PAGE = b"""<html><head>
+<link rel="next" href="/news/page/3/">
+<link rel="prev" href="/news/">
+</head><body>
+<a href="/news/2024/05/story">a story</a>
+<a href="/news/page/3/?utm_source=pager" rel="next">Older</a>
+<a href="/promo" rel="next nofollow">not followed</a>
+<a href="javascript:next()" rel="next">script</a>
+</body></html>"""
+
+
+def test_rel_next_targets_of_anchors_and_link_elements_are_the_next_pages():
+    url = "http://127.0.0.1:9/news/page/2/"
+    raw = read_links(parse_document(NEXT_PAGE)[0], url, limit=100)
+    assert raw.nexts == (
+        "http://127.0.0.1:9/news/page/3/",
+        "http://127.0.0.1:9/news/page/3/?utm_source=pager",
+    )
+    page = FetchedPage(url=url, source_id="s", body=NEXT_PAGE, status=200, headers={},
+                       encoding="utf-8", fetched_at="2024-05-02T00:00:00Z")  # fmt: skip
+    analysis = PageAnalyser().analyse(page, Source("s", "http://127.0.0.1:9/"), link_limit=100)
+    # Canonical, so the tracking variant is the same next page.
+    assert set(analysis.next_pages) == {"http://127.0.0.1:9/news/page/3/"}

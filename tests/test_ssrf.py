@@ -16,10 +16,9 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from crawler.ssrf import (
     refusal_reason,
 )
 from tests.hostile import content
+from tests.loopback import LoopbackSite, reply
 
 GUARD = AddressPolicy.create()
 OPEN = AddressPolicy.create(allow_private=True)
@@ -308,18 +308,10 @@ REDIRECTS = {**DOC_REDIRECTS, **PAGE_REDIRECTS}
 GOOD = "/news/2024/05/allowed-host-article-about-port-tariffs"
 
 
-class _Site(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _Site(LoopbackSite):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _SiteHandler)
-        self.lock = threading.Lock()
+        super().__init__(_SiteHandler)
         self.seen: list[tuple[str, str]] = []  # (Host header, path)
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
 
 
 class _SiteHandler(BaseHTTPRequestHandler):
@@ -345,13 +337,7 @@ class _SiteHandler(BaseHTTPRequestHandler):
             status, body = 200, html.encode()
         elif self.path.startswith("/secret"):
             status, body = 200, b"the secret"
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, status, body, headers)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -359,15 +345,8 @@ class _SiteHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def site() -> Iterator[_Site]:
-    server = _Site()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.daemon = True
-    thread.start()
-    try:
+    with _Site().serving() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass

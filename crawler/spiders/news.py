@@ -26,6 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.depth import SAME_DEPTH
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.frontier import (
@@ -51,7 +52,7 @@ from pipelines.runs import stat_key as _stat
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
 from pipelines.stages import stop_crawl
-from pipelines.urlkind import url_kind_hint
+from pipelines.urlkind import is_other_page_of_list, list_key, url_kind_hint
 from pipelines.urls import canonicalize
 from pipelines.workers import PageAnalyser, analysis_service, link_key
 
@@ -68,9 +69,17 @@ POLICY_SKIPS = ("robots", "offsite")
 # Our own redirect hops (Scrapy's "redirect_urls" is internal to its redirect middleware).
 HOPS = "broadsheet_hops"
 REDIRECTS = (301, 302, 303, 307, 308)
+# The paginated list a request is a page of (pipelines.urlkind.list_key of where it began):
+# kept along rel="next" chains whose URLs do not show a page number.
+LIST_KEY = "broadsheet_list"
 DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
 # Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
-PRIORITY = {"robots": 30, "feed": 25, "sitemap": 20, "entry": 10, "page": 0, "listing": -10}
+# The next page of a list that is yielding new articles comes before them all but the discovery
+# documents: one request brings a page of article links, and walking the list early keeps the
+# request budget from going to links found on articles first.
+PRIORITY = {
+    "robots": 30, "feed": 25, "sitemap": 20, "next": 15, "entry": 10, "page": 0, "listing": -10,
+}  # fmt: skip
 
 
 def redirect_chain(response: Response) -> tuple[str, ...]:
@@ -82,6 +91,7 @@ def redirect_chain(response: Response) -> tuple[str, ...]:
 class CrawlPolicy:
     max_requests: int  # per source and run
     max_links: int  # per page
+    max_list_pages: int = 100  # pages of one paginated list requested at the same depth
     recrawl: bool = False  # fetch known pages again regardless of the re-check policy
     since: datetime | None = None  # skip feed and sitemap entries older than this
 
@@ -113,6 +123,8 @@ class NewsSpider(Spider):
         # requested (Scrapy's middleware remains the gate for every request).
         self.robots: dict[str, Protego] = {}
         self.worker = uuid.uuid4().hex[:12]
+        # Pages of each paginated list requested at the depth of the page linking to them.
+        self.list_pages: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -123,6 +135,7 @@ class NewsSpider(Spider):
         policy = CrawlPolicy(
             max_requests=settings.getint("BROADSHEET_MAX_REQUESTS_PER_SOURCE"),
             max_links=settings.getint("BROADSHEET_MAX_LINKS_PER_PAGE"),
+            max_list_pages=settings.getint("BROADSHEET_MAX_LIST_PAGES"),
             recrawl=settings.getbool("BROADSHEET_RECRAWL"),
             since=since,
         )
@@ -458,10 +471,23 @@ class NewsSpider(Spider):
             links = analysis.links[: self.policy.max_links]
         articles: list[Request] = []
         listings: list[Request] = []
+        pages: list[Request] = []  # other pages of the list this page is a page of
+        unlinked = set(analysis.next_pages)
         for link in links:
+            unlinked.discard(link.url)
             request = self._page_request(link.url, source_id, scope, "link", {}, link=link)
+            if request is None:
+                continue
+            (listings if request.meta["role"] == "listing" else articles).append(request)
+            if link.url in analysis.next_pages or is_other_page_of_list(response.url, link.url):
+                pages.append(request)
+        for url in unlinked:  # a <link rel="next"> with no anchor to it
+            request = self._page_request(url, source_id, scope, "link", {})
             if request is not None:
-                (listings if request.meta["role"] == "listing" else articles).append(request)
+                listings.append(request)
+                pages.append(request)
+        if pages:
+            self._continue_list(response, source_id, pages, productive=bool(articles))
         yield from articles
         # A listing we knew that shows nothing new has nothing new behind it either: on a re-crawl
         # this stops the walk through unchanged sections, tags and pagination.
@@ -469,6 +495,26 @@ class NewsSpider(Spider):
             yield from listings
         else:
             self.crawler.stats.inc_value(_stat(source_id, "listings_pruned"), len(listings))
+
+    def _continue_list(
+        self, response: Response, source_id: str, pages: list[Request], *, productive: bool
+    ) -> None:
+        """Further pages of a list that yielded new articles are as deep as this one, so that a
+        long archive is read to its end rather than to DEPTH_LIMIT. A page that yields nothing
+        new (a trap, or a list read before) leaves the limit in force, and so does the cap on
+        the pages of one list."""
+        key = response.meta.get(LIST_KEY) or list_key(response.url)
+        for request in pages:
+            request.meta[LIST_KEY] = key
+            if not productive:
+                continue
+            if self.list_pages[key] >= self.policy.max_list_pages:
+                self.crawler.stats.inc_value(_stat(source_id, "list_pages_capped"))
+                continue
+            self.list_pages[key] += 1
+            request.priority = PRIORITY["next"]
+            request.meta[SAME_DEPTH] = True
+            self.crawler.stats.inc_value(_stat(source_id, "list_pages_followed"))
 
     def on_error(self, failure: Failure) -> Iterator[FetchRecord]:
         request = failure.request  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ class RawLinks:
     anchors: tuple[str, ...]  # absolute http(s) URLs of followable anchors, in page order
     alternates: tuple[tuple[str, str, str], ...]  # (rel, type, href) of <link> elements
     examined: int  # anchors looked at (the page may have had more)
+    nexts: tuple[str, ...] = ()  # absolute URLs of rel="next" anchors and <link>s: the next page
 
 
 def _resolve(base: str, href: str) -> str | None:
@@ -31,7 +32,7 @@ def _resolve(base: str, href: str) -> str | None:
 
 def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
     """Followable anchors (``rel=nofollow`` left out) of the first ``limit`` ``<a>``/``<area>``,
-    and the ``<link>`` elements, in one walk over the tree.
+    the ``<link>`` elements, and the ``rel="next"`` targets, in one walk over the tree.
 
     The limit bounds the work on a page with 100,000 links; duplicates are dropped here. A
     ``<base href>`` applies to every URL of the page, so anchors are resolved after the walk.
@@ -39,6 +40,7 @@ def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
     base = url
     hrefs: list[str] = []
     alternates: list[tuple[str, str, str]] = []
+    next_hrefs: list[str] = []
     examined = 0
     for element in tree.iter("a", "area", "link", "base"):
         tag, href = element.tag, element.get("href")
@@ -47,12 +49,16 @@ def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
         if tag == "base":
             if base == url and href.strip():
                 base = _resolve(url, href) or url
-        elif tag == "link":
-            if element.get("rel"):
+            continue
+        rel = (element.get("rel") or "").lower().split()
+        if "next" in rel and "nofollow" not in rel:
+            next_hrefs.append(href)
+        if tag == "link":
+            if rel:
                 alternates.append((element.get("rel") or "", element.get("type") or "", href))
         elif examined < limit:
             examined += 1
-            if "nofollow" not in (element.get("rel") or "").lower().split():
+            if "nofollow" not in rel:
                 hrefs.append(href)
     anchors: list[str] = []
     seen: set[str] = set()
@@ -61,4 +67,10 @@ def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
         if absolute and absolute.startswith(_SCHEMES) and absolute not in seen:
             seen.add(absolute)
             anchors.append(absolute)
-    return RawLinks(tuple(anchors), tuple(alternates), examined)
+    nexts = (_resolve(base, href) for href in next_hrefs[:4])
+    return RawLinks(
+        tuple(anchors),
+        tuple(alternates),
+        examined,
+        tuple(dict.fromkeys(u for u in nexts if u and u.startswith(_SCHEMES))),
+    )

@@ -156,6 +156,10 @@ CASES: tuple[Case, ...] = (
     Case("pagination-trap", "/latest?page=1", Via.HOME, Expect.BOUNDED,
          "?page=N links to ?page=N+1, forever", "at most DEPTH_LIMIT requests",
          stat=r"broadsheet/source/.*/depth_limited"),
+    Case("endless-list", "/endless?page=1", Via.HOME, Expect.BOUNDED,
+         "a list whose every page shows a story never seen before and links to the next page, "
+         "forever", "at most BROADSHEET_MAX_LIST_PAGES pages beyond DEPTH_LIMIT",
+         stat=r"broadsheet/source/.*/list_pages_capped"),
     # --- XML ------------------------------------------------------------------------------------
     Case("sitemap-billion-laughs", "/sitemaps/laughs.xml", Via.SITEMAP, Expect.INERT,
          "a sitemap with nine levels of nested entities (billion laughs)",
@@ -175,6 +179,7 @@ CASES: tuple[Case, ...] = (
 
 REDIRECT_LOOP_B = N + "redirect-loop-b"
 FARM_PREFIX = "/farm/item-"
+ENDLESS_STORIES = "/endless-stories/"
 GOOD_SITEMAP = "/sitemaps/news.xml"
 GOOD_FEED = "/feeds/news.rss"
 XXE_PATHS = ("/xxe/external.dtd", "/xxe/callback")

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 from tests.hostile import content
 from tests.hostile.cases import (
     CASES,
+    ENDLESS_STORIES,
     FARM_PREFIX,
     GOOD_FEED,
     GOOD_SITEMAP,
@@ -249,6 +250,8 @@ class HostileServer:
             return self._farm_item
         if path.startswith("/calendar/"):
             return self._calendar
+        if path.startswith(ENDLESS_STORIES):
+            return self._endless_story
         fixed: dict[str, Route] = {
             "/robots.txt": self._robots,
             "/": self._home,
@@ -596,6 +599,26 @@ class HostileServer:
         return 200
 
     _case_pagination_trap = _pagination
+
+    def _case_endless_list(self, h: _Handler, q: dict[str, str]) -> int:
+        page = int(q.get("page", "1")) if q.get("page", "1").isdigit() else 1
+        body = (
+            f"<h1>Archive, page {page}</h1>"
+            f'<ul><li><a href="{ENDLESS_STORIES}{page}">Story {page}</a></li></ul>'
+            f'<a href="/endless?page={page + 1}">older</a>'
+        )
+        h.send(200, content.simple_page(f"Archive {page}", body).encode())
+        return 200
+
+    def _endless_story(self, h: _Handler, q: dict[str, str]) -> int:
+        number = h.path.rsplit("/", 1)[-1]
+        if not number.isdigit():
+            h.send(404, b"")
+            return 404
+        title = f"Archive story number {number} about port tariffs"
+        html = content.article_html(title, content.paragraphs(f"endless-{number}"))
+        h.send(200, html.encode())
+        return 200
 
     def _case_calendar_trap(self, h: _Handler, q: dict[str, str]) -> int:
         return self._calendar(h, q)

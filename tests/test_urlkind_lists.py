@@ -1,0 +1,70 @@
+"""Pages of one paginated list (pipelines.urlkind.list_key, is_other_page_of_list): what lets the
+spider read a long list to its end while DEPTH_LIMIT still bounds everything else."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipelines.urlkind import is_other_page_of_list, list_key
+
+SAME_LIST = [
+    ("https://news.example/", "https://news.example/page/2/"),
+    ("https://news.example/page/2/", "https://news.example/page/3/"),
+    ("https://news.example/page/7/", "https://news.example/page/3"),
+    ("https://news.example/business", "https://news.example/business?page=2"),
+    ("https://news.example/business?page=2", "https://news.example/business?page=5"),
+    ("https://news.example/tag/trade/", "https://news.example/tag/trade/page/2/"),
+    ("https://news.example/search?q=exports", "https://news.example/search?page=2&q=exports"),
+    ("https://news.example/archive?start=0", "https://news.example/archive?start=20"),
+    ("https://news.example/blog/", "https://news.example/blog/?paged=2"),
+]
+NOT_SAME_LIST = [
+    ("https://news.example/business?page=2", "https://news.example/business?page=2"),
+    ("https://news.example/business", "https://news.example/markets?page=2"),
+    ("https://news.example/", "https://other.example/page/2/"),
+    ("https://news.example/search?q=a", "https://news.example/search?q=b&page=2"),
+    ("https://news.example/calendar/2024/01", "https://news.example/calendar/2024/02"),
+    ("https://news.example/business", "https://news.example/business/story-about-exports"),
+    ("https://news.example/2024/05/story?page=1", "https://news.example/2024/05/other?page=2"),
+    ("https://news.example/business", "https://news.example/business"),
+]
+
+
+@pytest.mark.parametrize(("url", "candidate"), SAME_LIST)
+def test_other_pages_of_the_same_list(url: str, candidate: str) -> None:
+    assert is_other_page_of_list(url, candidate)
+    assert list_key(url) == list_key(candidate)
+
+
+@pytest.mark.parametrize(("url", "candidate"), NOT_SAME_LIST)
+def test_not_another_page_of_the_same_list(url: str, candidate: str) -> None:
+    assert not is_other_page_of_list(url, candidate)
+
+
+_segment = st.from_regex(r"\A[a-z]{1,10}\Z")
+
+
+@given(
+    st.lists(_segment, max_size=3),
+    st.integers(1, 10_000),
+    st.integers(1, 10_000),
+    st.sampled_from(["path", "page", "paged"]),
+)
+def test_any_two_numbered_pages_of_a_list_are_one_list(
+    segments: list[str], here: int, there: int, style: str
+) -> None:
+    base = "https://news.example/" + "".join(f"{s}/" for s in segments)
+
+    def page(n: int) -> str:
+        return f"{base}page/{n}/" if style == "path" else f"{base}?{style}={n}"
+
+    assert list_key(page(here)) == list_key(page(there)) == list_key(base)
+    assert is_other_page_of_list(page(here), page(there)) is (here != there)
+
+
+@given(st.text(), st.text())
+def test_never_raises_on_text(url: str, candidate: str) -> None:
+    assert is_other_page_of_list(url, candidate) in (True, False)
+    assert isinstance(list_key(url), str)

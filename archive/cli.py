@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -151,6 +152,7 @@ def crawl(
     try:
         with crawl_lock(db_path):
             log_to_file(log_path)
+            _read_stale_articles_again(db_path, overrides)
             stats = run_crawl(sources_path, db_path, source_ids, overrides)
     except CrawlLocked as exc:
         click.echo(f"broadsheet crawl: {exc}", err=True)
@@ -164,6 +166,35 @@ def crawl(
     if failed:
         click.echo(f"failed sources: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def _read_stale_articles_again(db_path: Path, overrides: dict[str, Any]) -> None:
+    """After an upgrade, the articles an older extractor read are read again from their captures
+    before anything is fetched: otherwise the crawl would compare the old reading of an article
+    with the new one of its next fetch, and keep what the upgrade changed as a revision."""
+    from archive.reprocess import reprocess, stale_articles
+    from archive.schema import open_archive
+    from crawler import settings as defaults
+    from pipelines.warcs import warc_dir_for
+
+    if not db_path.is_file():
+        return
+    db = open_archive(db_path)
+    stale = stale_articles(db)
+    if not stale:
+        return
+    click.echo(
+        f"{stale} articles were read by an older extractor: reading their captures again"
+        " before the crawl (as `broadsheet reprocess` does)", err=True,
+    )  # fmt: skip
+    workers = overrides.get("BROADSHEET_EXTRACT_WORKERS", defaults.BROADSHEET_EXTRACT_WORKERS)
+    warc_dir = overrides.get("BROADSHEET_WARC_DIR") or warc_dir_for(db_path)
+    try:
+        counts = reprocess(db, Path(warc_dir), workers=int(workers), stale_only=True)
+    except Exception:  # the crawl goes on; the next run tries again
+        logging.getLogger(__name__).exception("reading stale articles again failed")
+        return
+    _print_counts("read again", counts)
 
 
 def default_run_name() -> str:
@@ -685,6 +716,7 @@ def ingest(redis_url: str, sources_path: Path, db_path: Path, idle_exit: float |
         raise click.ClickException(f"cannot reach Redis at {redis_url}: {exc}") from exc
     try:
         with crawl_lock(db_path):
+            _read_stale_articles_again(db_path, {})
             ingester = Ingester(ArchiveWriter(open_archive(db_path), EXTRACTOR_VERSION), config)
             with _stderr_console().status("waiting for messages…") as status:
                 totals = drain(

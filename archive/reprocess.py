@@ -80,9 +80,12 @@ class StoredCapture:
 
 
 def stored_captures(
-    db: sqlite_utils.Database, source: str | None, since: str | None
+    db: sqlite_utils.Database, source: str | None, since: str | None, stale_only: bool = False
 ) -> list[StoredCapture]:
     where, params = ["a.warc_file is not null"], []
+    if stale_only:
+        where.append("a.extractor_version is not ?")
+        params.append(EXTRACTOR_VERSION)
     if source:
         where.append("a.source = ?")
         params.append(source)
@@ -105,11 +108,13 @@ def reprocess(
     since: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int = 0,
+    stale_only: bool = False,
 ) -> Counter[str]:
     """Re-extract stored articles from their WARC records, with no network; extraction runs in
-    ``workers`` processes (0: in this one) while this process stores."""
+    ``workers`` processes (0: in this one) while this process stores. ``stale_only``: only the
+    articles an older extractor read."""
     writer = ArchiveWriter(db, EXTRACTOR_VERSION)
-    captures = stored_captures(db, source, since)
+    captures = stored_captures(db, source, since, stale_only)
     counts: Counter[str] = Counter()
 
     def pages() -> Iterator[tuple[FetchedPage, Source]]:
@@ -131,6 +136,16 @@ def reprocess(
         if progress:
             progress(done + counts["missing_capture"], len(captures))
     return counts
+
+
+def stale_articles(db: sqlite_utils.Database) -> int:
+    """Articles with a capture whose stored reading comes from an older extractor."""
+    if "articles" not in db.table_names():
+        return 0
+    return db.execute(
+        "select count(*) from articles where warc_file is not null and extractor_version is not ?",
+        [EXTRACTOR_VERSION],
+    ).fetchone()[0]
 
 
 def import_warcs(

@@ -259,11 +259,14 @@ class ArchiveWriter:
             changed = any(existing.get(f) != row.get(f) for f in CONTENT_FIELDS)
             self._link_urls(record.id, record, "fetched")
             if not changed:
-                # Only a newer fetch moves fetched_at: re-extracting an old capture changes nothing.
+                # Only a newer fetch moves fetched_at: re-extracting an old capture changes nothing
+                # but the version of the extractor that now reads the row as it stands.
                 self.db.execute(
-                    "update articles set fetched_at = ? where id = ? and fetched_at < ?",
-                    [record.fetched_at, record.id, record.fetched_at],
-                )
+                    "update articles set fetched_at = max(fetched_at, ?), extractor_version = ?"
+                    " where id = ? and (fetched_at < ? or extractor_version is not ?)",
+                    [record.fetched_at, self.extractor_version, record.id, record.fetched_at,
+                     self.extractor_version],
+                )  # fmt: skip
                 return StoreResult(Outcome.UNCHANGED, record.id)
             row.pop("url")  # keep the URL the article was first stored under
             # The previous state is kept in article_versions when the change is a real revision

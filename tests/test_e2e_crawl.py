@@ -34,12 +34,12 @@ class Crawl:
     returncode: int
 
 
-def run_crawl(server: DemoServer, workdir: Path) -> Crawl:
+def run_crawl(server: DemoServer, workdir: Path, *options: str) -> Crawl:
     sources = write_sources_toml(server, workdir / "sources.toml")
     db_path = workdir / "archive.db"
     proc = subprocess.run(
         [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
-         "--db", str(db_path), *LOCAL_CRAWL_SETTINGS],
+         "--db", str(db_path), *LOCAL_CRAWL_SETTINGS, *options],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     return Crawl(server, sqlite_utils.Database(db_path), db_path, proc.stderr, proc.returncode)

@@ -10,6 +10,7 @@ import pytest
 
 from demo_sites.catalog import outlets
 from demo_sites.server import DemoServer
+from pipelines.extract import EXTRACTOR_VERSION
 from pipelines.urls import canonicalize
 from tests.test_e2e_crawl import run_crawl
 
@@ -77,3 +78,37 @@ def test_second_crawl_is_cheap_and_finds_new_and_changed_articles(tmp_path):
             " (select run_id from crawl_runs order by id desc limit 1)"
         ).fetchone()
         assert runs == (1, len(corrected))
+
+
+def test_a_crawl_after_an_upgrade_reads_old_readings_again_instead_of_recording_revisions(
+    tmp_path,
+):
+    """Rows read by an older extractor are read again from their captures before the crawl, so
+    the next fetch is compared with the current extractor's reading of the old capture."""
+    with DemoServer() as server:
+        first = run_crawl(server, tmp_path)
+        assert first.returncode == 0, first.output[-3000:]
+        db = first.db
+        # What an older extractor might have stored: a share line left in the body.
+        old = [r[0] for r in db.execute("select id from articles order by id limit 5")]
+        marks = ",".join("?" * len(old))
+        db.execute(
+            "update articles set extractor_version = '0.9', content_hash = 'old',"
+            f" body = body || '\n\nShare this article on Facebook' where id in ({marks})",
+            old,
+        )
+        db.conn.commit()
+        second = run_crawl(server, tmp_path, "--recrawl")
+        assert second.returncode == 0, second.output[-3000:]
+    assert db.execute("select count(*) from article_versions").fetchone()[0] == 0
+    assert db.execute(
+        "select count(*) from articles where body like '%Share this article on Facebook%'"
+        " or extractor_version is not ?",
+        [EXTRACTOR_VERSION],
+    ).fetchone() == (0,)
+    updated = db.execute(
+        "select sum(articles_updated) from crawl_runs where run_id ="
+        " (select run_id from crawl_runs order by id desc limit 1)"
+    ).fetchone()[0]
+    assert updated == 0
+    assert "5 articles were read by an older extractor" in second.output

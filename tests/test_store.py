@@ -96,6 +96,17 @@ def test_the_same_capture_extracted_again_is_no_revision(writer):
     assert writer.db["article_versions"].count == 1
 
 
+def test_a_new_extractor_reading_a_row_unchanged_takes_the_row_as_its_own(writer):
+    # Otherwise the row would count as stale and be read again before every crawl.
+    url = "https://news.example/a"
+    assert store(writer, url, art()).outcome is Outcome.NEW
+    upgraded = ArchiveWriter(writer.db, "test-2")
+    assert upgraded.store_article(build_record(page(url), art(), HOME)).outcome is (
+        Outcome.UNCHANGED
+    )
+    assert next(writer.db["articles"].rows)["extractor_version"] == "test-2"
+
+
 def test_an_extractor_upgrade_reading_authors_differently_is_no_revision(writer):
     url = "https://news.example/a"
     assert store(writer, url, art()).outcome is Outcome.NEW

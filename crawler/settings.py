@@ -49,10 +49,12 @@ DUPEFILTER_CLASS = "crawler.dupefilter.IdentityDupeFilter"
 # anything else; the resolver refuses private addresses a hostname resolves to.
 # 100: robots.txt, in Scrapy's place; crawler.robots.RobotsTxtGate is Scrapy's middleware with
 # every request that waits for a host's robots.txt checked (Scrapy's lets some through unchecked).
+# 940: the byte budget per source counts bodies as received, next to the WARC capture.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.ssrf.SSRFGuardMiddleware": 45,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.RobotsTxtGate": 100,
+    "crawler.budget.SourceByteBudget": 940,
     "crawler.warc.WarcCaptureMiddleware": 950,
 }
 TWISTED_DNS_RESOLVER = "crawler.ssrf.GuardedResolver"
@@ -97,6 +99,9 @@ BROADSHEET_STORY_MIN_CONTAINMENT = 0.6
 BROADSHEET_STORY_MIN_SALIENT = 0.7
 # Upper bound on requests scheduled per source and run: a hostile or endless site stops here.
 BROADSHEET_MAX_REQUESTS_PER_SOURCE = 5000
+# Bytes (as received) a source's responses may bring in one run; then its other requests are
+# refused until the next run (crawler/budget.py). Bounds the WARC files a hostile site can fill.
+BROADSHEET_MAX_BYTES_PER_SOURCE = 1024**3
 # Fetch known pages again regardless of the re-check policy (pipelines/frontier.py).
 BROADSHEET_RECRAWL = False
 # ISO date: feed and sitemap entries dated before it are not followed ("" = no bound).

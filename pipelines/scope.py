@@ -41,8 +41,12 @@ class SourceScope:
             deny=tuple(re.compile(p) for p in source.deny),
         )
 
+    def on_site(self, url: str) -> bool:
+        """On the source's host and port, whatever its allow and deny patterns say."""
+        return _site(url) == self.site
+
     def contains(self, url: str) -> bool:
-        if _site(url) != self.site:
+        if not self.on_site(url):
             return False
         if self.allow and not any(p.search(url) for p in self.allow):
             return False

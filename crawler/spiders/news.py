@@ -65,7 +65,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 GONE = (404, 410)
 # Refusals that are decisions, not failures (anything else ignored, e.g. an oversized or
 # decompression-bomb download, counts as an error).
-POLICY_SKIPS = ("robots", "offsite")
+POLICY_SKIPS = ("robots", "offsite", "byte budget")
 # Our own redirect hops (Scrapy's "redirect_urls" is internal to its redirect middleware).
 HOPS = "broadsheet_hops"
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -243,8 +243,11 @@ class NewsSpider(Spider):
             body = response.body.decode("utf-8", errors="replace")
             self.robots[urlsplit(response.url).netloc] = Protego.parse(body)
         listed = robots_sitemaps(response.body, response.url) if response.status == 200 else []
-        # On a shared host robots.txt lists every section's sitemaps: prefer ours.
-        chosen = [u for u in listed if scope.contains(u)] or listed
+        # On a shared host robots.txt lists every section's sitemaps: prefer ours. Sitemaps on
+        # other hosts are never fetched (a mirror's robots.txt names the original site's, and a
+        # crawl talks to the source's host only); without any on the host, the usual places are
+        # tried instead.
+        chosen = [u for u in listed if scope.contains(u)] or [u for u in listed if scope.on_site(u)]
         guessed = not chosen
         if guessed:
             chosen = self._guess_sitemaps(source_id)

@@ -1,0 +1,80 @@
+"""End to end: a copy of a site served on loopback, whose robots.txt still names the original
+host's sitemap. The crawl talks to the source's host only: the original's sitemap is never
+asked for, and the sitemap in the usual place on the copy is read instead.
+
+The original host is pinned to 127.0.0.1 (BROADSHEET_SSRF_PINNED_HOSTS), so that even a crawl
+that did ask for it would reach this test's server, never the network, and be seen by it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+
+from archive.cli import LOCAL_CRAWL_SETTINGS
+from tests.hostile import content
+from tests.loopback import LoopbackSite, reply
+
+pytestmark = pytest.mark.e2e
+
+ORIGIN = "origin-of-the-mirror.test"
+STORIES = [f"/2024/05/mirrored-story-about-software-exports-{n}" for n in range(3)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Mirror
+
+    def do_GET(self) -> None:
+        host = self.headers.get("Host", "")
+        with self.server.lock:
+            self.server.seen.append((host, self.path))
+        base = self.server.base_url
+        if self.path == "/robots.txt":
+            text = f"User-agent: *\nAllow: /\nSitemap: http://{ORIGIN}:{self.server.port}/sm.xml\n"
+            reply(self, 200, text.encode(), content_type="text/plain")
+        elif self.path == "/":
+            reply(self, 200, content.home_html([], []).encode())
+        elif self.path == "/sitemap.xml":
+            xml = content.sitemap_xml([(base + p, "2024-05-02") for p in STORIES])
+            reply(self, 200, xml.encode(), content_type="application/xml")
+        elif self.path in STORIES:
+            n = STORIES.index(self.path)
+            html = content.article_html(f"Mirrored story {n}", content.paragraphs(f"mirror-{n}"))
+            reply(self, 200, html.encode())
+        else:
+            reply(self, 404, b"not found")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Mirror(LoopbackSite):
+    def __init__(self) -> None:
+        super().__init__(_Handler)
+        self.seen: list[tuple[str, str]] = []
+
+
+def test_a_mirror_is_crawled_without_asking_the_original_host(tmp_path):
+    sources = tmp_path / "sources.toml"
+    with _Mirror().serving() as site:
+        sources.write_text(
+            f'allow_private_networks = true\n[[source]]\nid = "mirror"\nurl = "{site.base_url}/"\n',
+            encoding="utf-8",
+        )
+        pins = json.dumps({ORIGIN: "127.0.0.1"})
+        proc = subprocess.run(
+            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
+             "--db", str(tmp_path / "archive.db"), *LOCAL_CRAWL_SETTINGS,
+             "--set", f"BROADSHEET_SSRF_PINNED_HOSTS={pins}"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        seen = list(site.seen)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not [path for host, path in seen if host.startswith(ORIGIN)], seen
+    assert ORIGIN not in proc.stderr
+    assert {path for _, path in seen} >= {"/sitemap.xml", *STORIES}

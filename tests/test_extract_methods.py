@@ -41,6 +41,7 @@ from pipelines.extraction.precision import (
     drop_invisible_borders,
     unmark_inline_spans,
     unwrap_empty_inline,
+    wrap_bare_text,
 )
 from pipelines.extraction.robots import parse_directives
 from pipelines.extraction.title import strip_site_name
@@ -598,6 +599,7 @@ _RESTORED = {
     "publish a quarterly breakdown by city": drop_invisible_borders,
     "which the tax authority confirmed in March": unmark_inline_spans,
     "What comes next for exporters?": drop_heading_anchors,
+    "can now receive payments in dollars": wrap_bare_text,
 }
 
 
@@ -884,3 +886,51 @@ def test_visible_update_date_is_no_disagreement() -> None:
     result = extract_page(_page(head, body), "https://x.example/a")
     assert result.updated_at == "2024-03-12T10:00:00+00:00"
     assert result.date_flags == []
+
+
+def test_wrap_bare_text_makes_paragraphs_of_sentence_runs_only() -> None:
+    long = "The bank said the exemption would stay in force for another two years at least."
+    tree = lxml.html.fromstring(
+        f"<div id='story'><p>Opening paragraph.</p>"
+        f"<div class='note'>{long}<br>Second line, <b>bold</b> too.<p>a block</p>Short tail.</div>"
+        "<div class='note'>Short, but the template's paragraph.</div>"
+        f"<div class='photo-caption'>{long}</div>"
+        f"<div class='x'>{long} © Agency</div>"
+        "<div class='x'><a href='/a'>One of the outlet's other sites</a> | "
+        "<a href='/b'>Another of the outlet's other sites</a> | more</div>"
+        "<div class='y'>Tags:</div></div>"
+    )
+    # the long run, and the short runs of the same template: after the block, and the sibling
+    assert wrap_bare_text(tree) == 3
+    html = lxml.html.tostring(tree, encoding="unicode")
+    assert (
+        f'<div class="note"><p>{long}<br>Second line, <b>bold</b> too.</p><p>a block</p>'
+        "<p>Short tail.</p></div>"
+    ) in html
+    assert '<div class="note"><p>Short, but the template\'s paragraph.</p></div>' in html
+    assert '<div class="photo-caption">The bank' in html  # furniture
+    assert '<div class="x">The bank' in html  # a credit
+    assert '<div class="x"><a href' in html  # a row of links
+    assert '<div class="y">Tags:</div>' in html  # short, and no long run of its kind
+
+
+def test_wrap_bare_text_wraps_the_short_paragraphs_of_a_template_that_has_long_ones() -> None:
+    long = "Officials said the payment rules for freelancers would be simplified before June."
+    tree = lxml.html.fromstring(
+        f"<div><div class='para'>{long}</div><div class='para'>They gave no date.</div>"
+        f"<div class='para'>{long}</div></div>"
+    )
+    assert wrap_bare_text(tree) == 3
+    assert [p.text for p in tree.iter("p")] == [long, "They gave no date.", long]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["word", "<br>", "<b>bold</b>", "<p>block</p>", " ", "."]), max_size=40
+    )
+)
+def test_wrap_bare_text_never_changes_the_text(parts: list[str]) -> None:
+    tree = lxml.html.fromstring(f"<div><div class='c'>{''.join(parts) * 3}</div></div>")
+    before = tree.text_content()
+    wrap_bare_text(tree)
+    assert tree.text_content() == before

@@ -145,6 +145,119 @@ def unmark_inline_spans(marked: list[tuple[HtmlElement, str, str]]) -> int:
     return changed
 
 
+# Elements that start a block of their own: a run of bare text ends at them.
+_BLOCKS = frozenset(
+    {
+        "p", "div", "ul", "ol", "dl", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+        "blockquote", "pre", "section", "article", "aside", "header", "footer", "nav", "form",
+        "figure", "hr", "main", "details", "address", "center", "iframe", "script", "style",
+        "noscript", "template", "video", "audio", "canvas", "svg", "button", "select", "object",
+        "figcaption", "picture", "fieldset", "legend", "dialog", "menu", "summary",
+    }
+)  # fmt: skip
+# A run this long is a sentence or more of text; a shorter one ("Share:", "Tags", a date) is
+# left for trafilatura to judge as it is.
+_MIN_BARE_RUN = 80
+_CONTAINERS = ("div", "td", "section", "article", "main")
+# Containers named as furniture, or inside one nearby: their bare text stays bare (a photo
+# caption, a newsletter box, a byline), for trafilatura to drop as before.
+_FURNITURE = re.compile(
+    r"caption|credit|signup|newsletter|subscri|promo|share|social|related|byline|author|"
+    r"footer|header|nav|menu|breadcrumb|comment|widget|sidebar|advert|cookie|banner|modal|popup|"
+    r"title|headline|titul",
+    re.IGNORECASE,
+)
+_FURNITURE_DEPTH = 4
+
+
+def _furniture(box: HtmlElement) -> bool:
+    el: HtmlElement | None = box
+    for _ in range(_FURNITURE_DEPTH):
+        if el is None:
+            return False
+        if _FURNITURE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            return True
+        el = el.getparent()
+    return False
+
+
+def _run_text(text: str | None, items: list[HtmlElement]) -> str:
+    return (text or "") + "".join(i.text_content() + (i.tail or "") for i in items)
+
+
+def _bare_runs(box: HtmlElement) -> list[tuple[HtmlElement | None, list[HtmlElement], str]]:
+    """The runs of text directly in ``box``: (the block the run follows, or None for the
+    container's own text; the run's inline elements; its text)."""
+    runs: list[tuple[HtmlElement | None, list[HtmlElement]]] = [(None, [])]
+    for child in box:
+        if not isinstance(child.tag, str) or child.tag in _BLOCKS:
+            runs.append((child, []))
+        else:
+            runs[-1][1].append(child)
+    found = []
+    for after, items in runs:
+        if after is not None and not isinstance(after.tag, str):
+            continue  # a comment's tail: left as it is
+        text = box.text if after is None else after.tail
+        if _blank(text) and not items:
+            continue
+        run = _run_text(text, items).strip()
+        linked = sum(len(a.text_content()) for i in items for a in i.iter("a"))
+        # a row of links (a network's other sites) or a picture credit is no paragraph
+        if 2 * linked > len(run) or "©" in run:
+            continue
+        found.append((after, items, run))
+    return found
+
+
+def _wrap(box: HtmlElement, after: HtmlElement | None, items: list[HtmlElement]) -> None:
+    block = box.makeelement("p")
+    if after is None:
+        block.text, box.text = box.text, None
+        box.insert(0, block)
+    else:
+        block.text, after.tail = after.tail, None
+        after.addnext(block)
+    for item in items:
+        block.append(item)
+
+
+def wrap_bare_text(tree: HtmlElement) -> int:
+    """Put each run of text that sits directly in a container (``<div>`` text before, between
+    or after its blocks, with its inline elements and ``<br>``s) in a ``<p>`` of its own, when
+    the run is a sentence or more long, or when the container has the tag and class of a sibling
+    whose run was: the template's paragraph, however short.
+
+    trafilatura reads a container's own text only when the page has too little text in
+    paragraphs; otherwise it drops it, so a story written as ``<div>text<br>text</div>`` next to
+    a few ``<p>`` loses its bare lines (an old blog lost its first sentence, ahead of the
+    ``<br>``). As a paragraph, the run is judged like any other. Returns the number wrapped."""
+    pending: list[tuple[HtmlElement, list[tuple[HtmlElement | None, list[HtmlElement], str]]]] = []
+    kinds: set[tuple[object, str, str]] = set()  # (parent, tag, class) of boxes wrapped
+    wrapped = 0
+    for box in list(tree.iter(_CONTAINERS)):
+        if _blank(box.text) and all(_blank(child.tail) for child in box):
+            continue
+        if _furniture(box):
+            continue
+        runs = _bare_runs(box)
+        long = [run for run in runs if len(run[2]) >= _MIN_BARE_RUN]
+        for after, items, _ in long:
+            _wrap(box, after, items)
+        wrapped += len(long)
+        if long and box.get("class"):
+            kinds.add((box.getparent(), box.tag, box.get("class") or ""))
+        short = [run for run in runs if 0 < len(run[2]) < _MIN_BARE_RUN]
+        if short and box.get("class"):
+            pending.append((box, short))
+    for box, short in pending:
+        if (box.getparent(), box.tag, box.get("class") or "") in kinds:
+            for after, items, _ in short:
+                _wrap(box, after, items)
+            wrapped += len(short)
+    return wrapped
+
+
 def repair_for_precision(
     tree: HtmlElement, bordered: list[HtmlElement], marked: list[tuple[HtmlElement, str, str]]
 ) -> None:
@@ -153,4 +266,5 @@ def repair_for_precision(
     unmark_inline_spans(marked)
     unwrap_empty_inline(tree)
     drop_heading_anchors(tree)
+    wrap_bare_text(tree)
     collapse_paragraph_wrappers(tree)

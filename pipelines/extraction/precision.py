@@ -163,11 +163,20 @@ _CONTAINERS = ("div", "td", "section", "article", "main")
 # caption, a newsletter box, a byline), for trafilatura to drop as before.
 _FURNITURE = re.compile(
     r"caption|credit|signup|newsletter|subscri|promo|share|social|related|byline|author|"
-    r"footer|header|nav|menu|breadcrumb|comment|widget|sidebar|advert|cookie|banner|modal|popup|"
+    r"foot|header|nav|menu|breadcrumb|comment|widget|sidebar|advert|cookie|banner|modal|popup|"
     r"title|headline|titul",
     re.IGNORECASE,
 )
 _FURNITURE_DEPTH = 4
+# A container with one run of bare text and no line break is more often a teaser, a caption or
+# a notice than a story's text; one named as the story's lead is the exception.
+_LEDE = re.compile(
+    r"intro|summary|lede|lead|standfirst|abstract|deck|kicker|sapo|chapo", re.IGNORECASE
+)
+
+
+def _names(el: HtmlElement) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
 
 
 def _furniture(box: HtmlElement) -> bool:
@@ -175,7 +184,7 @@ def _furniture(box: HtmlElement) -> bool:
     for _ in range(_FURNITURE_DEPTH):
         if el is None:
             return False
-        if _FURNITURE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+        if _FURNITURE.search(_names(el)):
             return True
         el = el.getparent()
     return False
@@ -226,7 +235,8 @@ def wrap_bare_text(tree: HtmlElement) -> int:
     """Put each run of text that sits directly in a container (``<div>`` text before, between
     or after its blocks, with its inline elements and ``<br>``s) in a ``<p>`` of its own, when
     the run is a sentence or more long, or when the container has the tag and class of a sibling
-    whose run was: the template's paragraph, however short.
+    whose run was: the template's paragraph, however short. Only containers written as text
+    are read: two runs or more, or a line break, or a name that makes the run the story's lead.
 
     trafilatura reads a container's own text only when the page has too little text in
     paragraphs; otherwise it drops it, so a story written as ``<div>text<br>text</div>`` next to
@@ -241,6 +251,11 @@ def wrap_bare_text(tree: HtmlElement) -> int:
         if _furniture(box):
             continue
         runs = _bare_runs(box)
+        broken = any(child.tag == "br" for child in box) or any(
+            item.tag == "br" for run in runs for item in run[1]
+        )
+        if len(runs) < 2 and not broken and not _LEDE.search(_names(box)):
+            continue
         long = [run for run in runs if len(run[2]) >= _MIN_BARE_RUN]
         for after, items, _ in long:
             _wrap(box, after, items)

@@ -114,7 +114,7 @@ def run_crawl(
 ) -> dict[str, Any]:
     """Run the crawl to its end; return the Scrapy stats (``broadsheet/run_id`` among them)."""
     settings = crawl_settings(sources, db, source_ids, overrides or {})
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)  # LOG_INSTALL_ROOT_HANDLER: True by default
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler)
     process.start()

@@ -33,6 +33,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         with self.server.lock:
             self.server.seen.append((host, self.path))
+            self.server.agents.add(self.headers.get("User-Agent", ""))
         base = self.server.base_url
         if self.path == "/robots.txt":
             text = f"User-agent: *\nAllow: /\nSitemap: http://{ORIGIN}:{self.server.port}/sm.xml\n"
@@ -57,6 +58,7 @@ class _Mirror(LoopbackSite):
     def __init__(self) -> None:
         super().__init__(_Handler)
         self.seen: list[tuple[str, str]] = []
+        self.agents: set[str] = set()
 
 
 def test_a_mirror_is_crawled_without_asking_the_original_host(tmp_path):
@@ -70,11 +72,15 @@ def test_a_mirror_is_crawled_without_asking_the_original_host(tmp_path):
         proc = subprocess.run(
             [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
              "--db", str(tmp_path / "archive.db"), *LOCAL_CRAWL_SETTINGS,
-             "--set", f"BROADSHEET_SSRF_PINNED_HOSTS={pins}"],
+             "--set", f"BROADSHEET_SSRF_PINNED_HOSTS={pins}",
+             "--set", "ROBOTSTXT_USER_AGENT=broadsheet-test-token"],
             capture_output=True, text=True, timeout=300, check=False,
         )  # fmt: skip
-        seen = list(site.seen)
+        seen, agents = list(site.seen), set(site.agents)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert not [path for host, path in seen if host.startswith(ORIGIN)], seen
     assert ORIGIN not in proc.stderr
     assert {path for _, path in seen} >= {"/sitemap.xml", *STORIES}
+    # The robots.txt token names the crawler to robots.txt only; every request says who it is.
+    assert len(agents) == 1 and agents.pop().startswith("Broadsheet/"), agents
+    assert "ScrapyDeprecationWarning" not in proc.stderr

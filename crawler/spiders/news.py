@@ -149,7 +149,9 @@ class NewsSpider(Spider):
         return spider
 
     @property
-    def user_agent(self) -> str:
+    def robots_agent(self) -> str:
+        """The name robots.txt rules are matched against (not ``user_agent``: Scrapy would take
+        a spider attribute of that name for the User-Agent header, and deprecates it)."""
         return self.settings.get("ROBOTSTXT_USER_AGENT") or self.settings.get("USER_AGENT")
 
     def closed(self, reason: str) -> None:
@@ -338,7 +340,7 @@ class NewsSpider(Spider):
         if hint in (PageKind.OTHER, PageKind.EMPTY):
             return None
         robots = self.robots.get(urlsplit(url).netloc)
-        if robots is not None and not robots.can_fetch(url, self.user_agent):
+        if robots is not None and not robots.can_fetch(url, self.robots_agent):
             self.crawler.stats.inc_value(_stat(source_id, "skipped"))
             return None
         known = None if self.policy.recrawl else self._known(url)

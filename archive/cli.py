@@ -180,7 +180,8 @@ def _read_stale_articles_again(db_path: Path, overrides: dict[str, Any]) -> None
     if not db_path.is_file():
         return
     db = open_archive(db_path)
-    stale = stale_articles(db)
+    warc_dir = Path(overrides.get("BROADSHEET_WARC_DIR") or warc_dir_for(db_path))
+    stale = stale_articles(db, warc_dir)
     if not stale:
         return
     click.echo(
@@ -188,9 +189,8 @@ def _read_stale_articles_again(db_path: Path, overrides: dict[str, Any]) -> None
         " before the crawl (as `broadsheet reprocess` does)", err=True,
     )  # fmt: skip
     workers = overrides.get("BROADSHEET_EXTRACT_WORKERS", defaults.BROADSHEET_EXTRACT_WORKERS)
-    warc_dir = overrides.get("BROADSHEET_WARC_DIR") or warc_dir_for(db_path)
     try:
-        counts = reprocess(db, Path(warc_dir), workers=int(workers), stale_only=True)
+        counts = reprocess(db, warc_dir, workers=int(workers), stale_only=True)
     except Exception:  # the crawl goes on; the next run tries again
         logging.getLogger(__name__).exception("reading stale articles again failed")
         return

@@ -117,9 +117,17 @@ def reprocess(
     captures = stored_captures(db, source, since, stale_only)
     counts: Counter[str] = Counter()
 
+    missing: set[Path] = set()
+
     def pages() -> Iterator[tuple[FetchedPage, Source]]:
         for capture in captures:
             path = warc_dir / capture.warc_file  # an absolute warc_file (imported) stays as is
+            if path in missing or not path.is_file():
+                if path not in missing:  # one line per file, not one per article
+                    logger.error("WARC file %s is missing: its articles are not read again", path)
+                    missing.add(path)
+                counts["missing_capture"] += 1
+                continue
             try:
                 response = read_record(path, capture.warc_offset)
             except (OSError, WarcFormatError) as exc:
@@ -138,14 +146,17 @@ def reprocess(
     return counts
 
 
-def stale_articles(db: sqlite_utils.Database) -> int:
-    """Articles with a capture whose stored reading comes from an older extractor."""
+def stale_articles(db: sqlite_utils.Database, warc_dir: Path) -> int:
+    """Articles whose stored reading comes from an older extractor and whose capture's WARC file
+    is there to read again (a file an operator has removed is not asked for on every run)."""
     if "articles" not in db.table_names():
         return 0
-    return db.execute(
-        "select count(*) from articles where warc_file is not null and extractor_version is not ?",
+    per_file = db.execute(
+        "select warc_file, count(*) from articles where warc_file is not null"
+        " and extractor_version is not ? group by warc_file",
         [EXTRACTOR_VERSION],
-    ).fetchone()[0]
+    ).fetchall()
+    return sum(count for name, count in per_file if (warc_dir / name).is_file())
 
 
 def import_warcs(

@@ -160,7 +160,9 @@ class PageAnalysis:
     derived: Any = None  # pipelines.enrich.Derived for articles
     links: tuple[FoundLink, ...] = ()  # in page order, unique, not-page URLs left out
     alternates: tuple[tuple[str, str, str], ...] = ()  # (rel, type, href) of <link> elements
-    next_pages: tuple[str, ...] = ()  # canonical rel="next" targets: the page after this one
+    # canonical URLs of the other pages of this page's list: rel="next" targets and links to
+    # /page/N, ?page=N ... of the same path (pipelines.urlkind.other_pages_of_list)
+    list_pages: tuple[str, ...] = ()
 
 
 @constructor_pickle

@@ -9,6 +9,7 @@ a real article for good, while a missed hint only costs one fetch that ``classif
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -212,18 +213,40 @@ def list_key(url: str) -> str:
         return url
 
 
-def is_other_page_of_list(url: str, candidate: str) -> bool:
-    """Whether ``candidate`` is another page of the paginated list ``url`` is a page of: the
-    same host, path and query but for a /page/N, ?page=N, ?start=N or ?offset=N of its own.
+# What a URL needs to hold to be a numbered page of a list: a cheap test before parsing it.
+_PAGE_MARK = re.compile(
+    r"/(?:page|seite|pagina)/\d|[?&](?:page|paged|pg|p_page|pagina|seite|start|offset)=\d",
+    re.IGNORECASE,
+)
+
+
+def other_pages_of_list(url: str, candidates: Iterable[str]) -> list[str]:
+    """The ``candidates`` that are other pages of the paginated list ``url`` is a page of: the
+    same host, path and query but for a /page/N, ?page=N, ?start=N or ?offset=N of their own.
 
     Never raises: malformed input is no page of a list.
     """
+    marked = [c for c in candidates if _PAGE_MARK.search(c)]
+    if not marked:
+        return []
     try:
         here, number = _list_position(url)
-        there, then = _list_position(candidate)
     except (ValueError, TypeError, AttributeError):
-        return False
-    return here == there and then is not None and then != number
+        return []
+    found = []
+    for candidate in marked:
+        try:
+            there, then = _list_position(candidate)
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if here == there and then is not None and then != number:
+            found.append(candidate)
+    return found
+
+
+def is_other_page_of_list(url: str, candidate: str) -> bool:
+    """``other_pages_of_list`` for one candidate."""
+    return bool(other_pages_of_list(url, (candidate,)))
 
 
 def url_kind_hint(url: str) -> PageKind | None:

@@ -120,7 +120,7 @@ NEXT_PAGE = b"""<html><head>
 </body></html>"""
 
 
-def test_rel_next_targets_of_anchors_and_link_elements_are_the_next_pages():
+def test_rel_next_targets_and_other_pages_of_the_list_are_its_pages():
     url = "http://127.0.0.1:9/news/page/2/"
     raw = read_links(parse_document(NEXT_PAGE)[0], url, limit=100)
     assert raw.nexts == (
@@ -130,5 +130,5 @@ def test_rel_next_targets_of_anchors_and_link_elements_are_the_next_pages():
     page = FetchedPage(url=url, source_id="s", body=NEXT_PAGE, status=200, headers={},
                        encoding="utf-8", fetched_at="2024-05-02T00:00:00Z")  # fmt: skip
     analysis = PageAnalyser().analyse(page, Source("s", "http://127.0.0.1:9/"), link_limit=100)
-    # Canonical, so the tracking variant is the same next page.
-    assert set(analysis.next_pages) == {"http://127.0.0.1:9/news/page/3/"}
+    # Canonical, so the tracking variant is the same next page; the story is no page of the list
+    assert analysis.list_pages == ("http://127.0.0.1:9/news/page/3/",)

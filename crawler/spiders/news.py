@@ -52,7 +52,7 @@ from pipelines.runs import stat_key as _stat
 from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
 from pipelines.stages import stop_crawl
-from pipelines.urlkind import is_other_page_of_list, list_key, url_kind_hint
+from pipelines.urlkind import list_key, url_kind_hint
 from pipelines.urls import canonicalize
 from pipelines.workers import PageAnalyser, analysis_service, link_key
 
@@ -477,16 +477,17 @@ class NewsSpider(Spider):
         articles: list[Request] = []
         listings: list[Request] = []
         pages: list[Request] = []  # other pages of the list this page is a page of
-        unlinked = set(analysis.next_pages)
+        siblings = set(analysis.list_pages)
+        unlinked = set(siblings)
         for link in links:
             unlinked.discard(link.url)
             request = self._page_request(link.url, source_id, scope, "link", {}, link=link)
             if request is None:
                 continue
             (listings if request.meta["role"] == "listing" else articles).append(request)
-            if link.url in analysis.next_pages or is_other_page_of_list(response.url, link.url):
+            if link.url in siblings:
                 pages.append(request)
-        for url in unlinked:  # a <link rel="next"> with no anchor to it
+        for url in sorted(unlinked):  # a <link rel="next"> with no anchor to it
             request = self._page_request(url, source_id, scope, "link", {})
             if request is not None:
                 listings.append(request)

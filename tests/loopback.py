@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Self
+
+from archive.cli import LOCAL_CRAWL_SETTINGS
 
 HTML = "text/html; charset=utf-8"
 
@@ -58,3 +63,20 @@ def reply(
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+def crawl_site(
+    base_url: str, workdir: Path, source_id: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``broadsheet crawl`` of one source at ``base_url`` into ``workdir/archive.db``, in a
+    subprocess, with politeness off for loopback and private networks allowed."""
+    sources = workdir / "sources.toml"
+    sources.write_text(
+        f'allow_private_networks = true\n[[source]]\nid = "{source_id}"\nurl = "{base_url}/"\n',
+        encoding="utf-8",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
+         "--db", str(workdir / "archive.db"), *LOCAL_CRAWL_SETTINGS, *options],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip

@@ -1,6 +1,7 @@
 """End to end: a copy of a site served on loopback, whose robots.txt still names the original
 host's sitemap. The crawl talks to the source's host only: the original's sitemap is never
-asked for, and the sitemap in the usual place on the copy is read instead.
+asked for, and the sitemap in the usual place on the copy is read instead. And a site whose
+home page only forwards (``<meta http-equiv="refresh">``) to the edition with the stories.
 
 The original host is pinned to 127.0.0.1 (BROADSHEET_SSRF_PINNED_HOSTS), so that even a crawl
 that did ask for it would reach this test's server, never the network, and be seen by it.
@@ -9,21 +10,28 @@ that did ask for it would reach this test's server, never the network, and be se
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+import sqlite_utils
 
-from archive.cli import LOCAL_CRAWL_SETTINGS
 from tests.hostile import content
-from tests.loopback import LoopbackSite, reply
+from tests.loopback import LoopbackSite, crawl_site, reply
 
 pytestmark = pytest.mark.e2e
 
 ORIGIN = "origin-of-the-mirror.test"
 STORIES = [f"/2024/05/mirrored-story-about-software-exports-{n}" for n in range(3)]
+
+
+def _story_or_404(handler: BaseHTTPRequestHandler, label: str) -> None:
+    if handler.path not in STORIES:
+        reply(handler, 404, b"not found")
+        return
+    n = STORIES.index(handler.path)
+    html = content.article_html(f"{label} story {n}", content.paragraphs(f"{label}-{n}"))
+    reply(handler, 200, html.encode())
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,15 +51,36 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/sitemap.xml":
             xml = content.sitemap_xml([(base + p, "2024-05-02") for p in STORIES])
             reply(self, 200, xml.encode(), content_type="application/xml")
-        elif self.path in STORIES:
-            n = STORIES.index(self.path)
-            html = content.article_html(f"Mirrored story {n}", content.paragraphs(f"mirror-{n}"))
-            reply(self, 200, html.encode())
         else:
-            reply(self, 404, b"not found")
+            _story_or_404(self, "Mirrored")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class _Forwarding(BaseHTTPRequestHandler):
+    """No robots.txt, no sitemap, no feed; the home page forwards to /en/, which lists."""
+
+    def do_GET(self) -> None:
+        if self.path == "/":
+            page = '<html><head><meta http-equiv="refresh" content="0; url=/en/"></head></html>'
+            reply(self, 200, page.encode())
+        elif self.path == "/en/":
+            links = [(p, f"Story {n}") for n, p in enumerate(STORIES)]
+            reply(self, 200, content.home_html(links, []).encode())
+        else:
+            _story_or_404(self, "Forwarded")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_home_page_that_only_forwards_is_followed(tmp_path):
+    with LoopbackSite(_Forwarding).serving() as site:
+        proc = crawl_site(site.base_url, tmp_path, "fwd")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    db = sqlite_utils.Database(tmp_path / "archive.db")
+    assert db["articles"].count == len(STORIES)
 
 
 class _Mirror(LoopbackSite):
@@ -62,19 +91,12 @@ class _Mirror(LoopbackSite):
 
 
 def test_a_mirror_is_crawled_without_asking_the_original_host(tmp_path):
-    sources = tmp_path / "sources.toml"
     with _Mirror().serving() as site:
-        sources.write_text(
-            f'allow_private_networks = true\n[[source]]\nid = "mirror"\nurl = "{site.base_url}/"\n',
-            encoding="utf-8",
-        )
         pins = json.dumps({ORIGIN: "127.0.0.1"})
-        proc = subprocess.run(
-            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
-             "--db", str(tmp_path / "archive.db"), *LOCAL_CRAWL_SETTINGS,
-             "--set", f"BROADSHEET_SSRF_PINNED_HOSTS={pins}",
-             "--set", "ROBOTSTXT_USER_AGENT=broadsheet-test-token"],
-            capture_output=True, text=True, timeout=300, check=False,
+        proc = crawl_site(
+            site.base_url, tmp_path, "mirror",
+            "--set", f"BROADSHEET_SSRF_PINNED_HOSTS={pins}",
+            "--set", "ROBOTSTXT_USER_AGENT=broadsheet-test-token",
         )  # fmt: skip
         seen, agents = list(site.seen), set(site.agents)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -10,7 +10,6 @@ longer than ``DEPTH_LIMIT``, which alone would stop at the fifth page.
 from __future__ import annotations
 
 import subprocess
-import sys
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,9 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from archive.cli import LOCAL_CRAWL_SETTINGS
 from crawler import settings as crawl_defaults
 from tests.hostile import content
-from tests.loopback import LoopbackSite, reply
+from tests.loopback import LoopbackSite, crawl_site, reply
 
 pytestmark = pytest.mark.e2e
 
@@ -109,18 +107,9 @@ def site():
 
 
 def _crawl(site: _ListSite, workdir: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
-    sources = workdir / "sources.toml"
-    sources.write_text(
-        f'allow_private_networks = true\n\n[[source]]\nid = "lists"\nurl = "{site.base_url}/"\n',
-        encoding="utf-8",
-    )
     with site.lock:
         site.paths.clear()
-    proc = subprocess.run(
-        [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
-         "--db", str(workdir / "archive.db"), *LOCAL_CRAWL_SETTINGS],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    proc = crawl_site(site.base_url, workdir, "lists")
     with site.lock:
         return proc, list(site.paths)
 

@@ -132,3 +132,26 @@ def test_rel_next_targets_and_other_pages_of_the_list_are_its_pages():
     analysis = PageAnalyser().analyse(page, Source("s", "http://127.0.0.1:9/"), link_limit=100)
     # Canonical, so the tracking variant is the same next page; the story is no page of the list
     assert analysis.list_pages == ("http://127.0.0.1:9/news/page/3/",)
+
+
+@given(
+    st.sampled_from(
+        ["0; url=/en/", "0;URL='/en/'", '5; url="/en/"', "0.5 ; url = /en/", "url=/en/"]
+    ),
+    st.sampled_from(["refresh", "Refresh", " REFRESH "]),
+)
+def test_a_meta_refresh_target_is_a_link(content: str, equiv: str) -> None:
+    page = (
+        f'<html><head><meta http-equiv="{equiv}" content="{escape(content)}"></head>'
+        "<body></body></html>"
+    )
+    links = read_links(parse_document(page.encode())[0], "http://127.0.0.1:9/", limit=10)
+    assert links.anchors == ("http://127.0.0.1:9/en/",)
+
+
+def test_other_meta_elements_and_a_refresh_without_url_are_no_links() -> None:
+    page = (
+        b'<html><head><meta http-equiv="refresh" content="30">'
+        b'<meta name="url" content="/x"><meta property="og:url" content="/y"></head></html>'
+    )
+    assert read_links(parse_document(page)[0], "http://127.0.0.1:9/", limit=10).anchors == ()

@@ -7,6 +7,7 @@ tree, costs the crawl process nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -30,9 +31,20 @@ def _resolve(base: str, href: str) -> str | None:
         return None
 
 
+_REFRESH_URL = re.compile(r"""^\s*\d*(?:\.\d*)?\s*[;,]?\s*url\s*=\s*['"]?([^'"]+)""", re.IGNORECASE)
+
+
+def _refresh_target(meta: HtmlElement) -> str | None:
+    if (meta.get("http-equiv") or "").strip().lower() != "refresh":
+        return None
+    match = _REFRESH_URL.match(meta.get("content") or "")
+    return match.group(1).strip() if match else None
+
+
 def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
-    """Followable anchors (``rel=nofollow`` left out) of the first ``limit`` ``<a>``/``<area>``,
-    the ``<link>`` elements, and the ``rel="next"`` targets, in one walk over the tree.
+    """Followable anchors (``rel=nofollow`` left out) of the first ``limit`` ``<a>``/``<area>``
+    and the target of a ``<meta http-equiv="refresh">``, the ``<link>`` elements, and the
+    ``rel="next"`` targets, in one walk over the tree.
 
     The limit bounds the work on a page with 100,000 links; duplicates are dropped here. A
     ``<base href>`` applies to every URL of the page, so anchors are resolved after the walk.
@@ -42,8 +54,15 @@ def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
     alternates: list[tuple[str, str, str]] = []
     next_hrefs: list[str] = []
     examined = 0
-    for element in tree.iter("a", "area", "link", "base"):
+    for element in tree.iter("a", "area", "link", "base", "meta"):
         tag, href = element.tag, element.get("href")
+        if tag == "meta":
+            # <meta http-equiv="refresh" content="0; url=/en/">: a home page that only forwards
+            # (a language chooser, a moved site) still leads somewhere
+            target = _refresh_target(element)
+            if target:
+                hrefs.append(target)
+            continue
         if href is None:
             continue
         if tag == "base":

@@ -5,16 +5,13 @@ hold about the budget, not the site."""
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
-from archive.cli import LOCAL_CRAWL_SETTINGS
 from tests.hostile import content
-from tests.loopback import LoopbackSite, reply
+from tests.loopback import LoopbackSite, crawl_site, reply
 
 pytestmark = pytest.mark.e2e
 
@@ -62,18 +59,10 @@ class _LargeSite(LoopbackSite):
 
 
 def test_a_source_stops_at_its_byte_budget_and_the_crawl_ends_normally(tmp_path):
-    sources = tmp_path / "sources.toml"
     with _LargeSite().serving() as site:
-        sources.write_text(
-            f'allow_private_networks = true\n[[source]]\nid = "large"\nurl = "{site.base_url}/"\n',
-            encoding="utf-8",
+        proc = crawl_site(
+            site.base_url, tmp_path, "large", "--set", f"BROADSHEET_MAX_BYTES_PER_SOURCE={BUDGET}"
         )
-        proc = subprocess.run(
-            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
-             "--db", str(tmp_path / "archive.db"), *LOCAL_CRAWL_SETTINGS,
-             "--set", f"BROADSHEET_MAX_BYTES_PER_SOURCE={BUDGET}"],
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
         large = [p for p in site.paths if p.startswith("/2024/")]
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "reached its byte budget" in proc.stderr

@@ -226,7 +226,7 @@ def _print_runs(runs: list[Any]) -> None:
             r.source, r.status, str(r.pages_fetched), str(r.articles_new),
             str(r.articles_updated), str(r.articles_unchanged), str(r.articles_duplicate),
             str(r.pages_not_article), str(r.pages_not_found), str(r.errors),
-            r.finish_reason if r.status != "ok" else "",
+            r.finish_reason if r.status != "ok" or r.finish_reason != "finished" else "",
         )  # fmt: skip
     _stderr_console().print(table)
 

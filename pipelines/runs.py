@@ -12,9 +12,13 @@ def stat_key(source_id: str, name: str) -> str:
 RUN_COUNTS = (
     "pages_fetched", "new", "updated", "touched", "unchanged", "duplicate", "dropped",
     "not_article", "errors", "blocked", "known_skipped", "not_modified", "not_found",
+    "over_budget", "over_byte_budget",
 )  # fmt: skip
 # The ones a fetching process knows; the others are known only where articles are stored.
-FETCH_COUNTS = ("pages_fetched", "errors", "blocked", "known_skipped", "not_modified", "not_found")
+FETCH_COUNTS = (
+    "pages_fetched", "errors", "blocked", "known_skipped", "not_modified", "not_found",
+    "over_budget", "over_byte_budget",
+)  # fmt: skip
 NO_ARTICLE = "collected no article"
 # Stats key set by whatever stops a crawl because it cannot go on (a dead writer or workers).
 STOPPED = "broadsheet/stopped"
@@ -38,4 +42,14 @@ def judge_run(counts: dict[str, int]) -> tuple[str, str]:
         # Nothing new is normal for an incremental run that found only known or unchanged pages;
         # finding no article at all, known or new, means the source broke or blocked us quietly.
         return "failed", f"{NO_ARTICLE} from {fetched} pages"
-    return "ok", ""
+    return "ok", _budget_note(counts)
+
+
+def _budget_note(counts: dict[str, int]) -> str:
+    """A healthy run that stopped short of the site: what it left for the next run."""
+    notes = []
+    if counts.get("over_budget"):
+        notes.append(f"request budget reached: {counts['over_budget']} links left for later")
+    if counts.get("over_byte_budget"):
+        notes.append(f"byte budget reached: {counts['over_byte_budget']} requests not made")
+    return "; ".join(notes)

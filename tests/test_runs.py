@@ -23,3 +23,10 @@ def test_errors_still_fail_it() -> None:
 def test_no_page_fetched_fails_it_whatever_was_not_found() -> None:
     status, reason = judge_run(_counts(not_found=5))
     assert status == "failed" and reason.startswith("no page fetched")
+
+
+def test_a_run_cut_short_by_a_budget_is_ok_and_says_so() -> None:
+    counts = _counts(pages_fetched=5000, new=4800, over_budget=147)
+    assert judge_run(counts) == ("ok", "request budget reached: 147 links left for later")
+    status, note = judge_run({**counts, "over_byte_budget": 12})
+    assert status == "ok" and note.endswith("byte budget reached: 12 requests not made")

@@ -115,6 +115,23 @@ class CrawlMemory:
             return None  # an archive from before the incremental migration: nothing is known
         return Known(*row) if row else None
 
+    def walk_unfinished(self, source: str, before: str) -> bool:
+        """Whether the source's last run before ``before`` (ISO time) stopped short of its site:
+        killed, failed, or cut short by a budget. Its listings' links may then not all have
+        been read, and the next run walks the known listings again instead of pruning them."""
+        conn = self._connection()
+        if conn is None:
+            return False
+        try:
+            row = conn.execute(
+                "select status, coalesce(finish_reason, '') from crawl_runs"
+                " where source = ? and started_at < ? order by started_at desc, id desc limit 1",
+                [source, before],
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return False
+        return row is not None and (row[0] != "ok" or "budget reached" in row[1])
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

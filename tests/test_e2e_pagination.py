@@ -24,7 +24,7 @@ from tests.loopback import LoopbackSite, crawl_site, reply
 pytestmark = pytest.mark.e2e
 
 HOME_PAGES, HOME_PER_PAGE = 10, 3
-MARKETS_PAGES, MARKETS_PER_PAGE = 8, 2
+MARKETS_PAGES, MARKETS_PER_PAGE = 8, 6
 
 
 def _story(n: int) -> str:
@@ -47,7 +47,10 @@ class _ListSite(LoopbackSite):
 
 
 def _list_page(title: str, stories: list[int], next_url: str, head: str, pager: str) -> bytes:
-    items = "".join(f'<li><a href="{_story(n)}">Story {n}</a></li>' for n in stories)
+    items = "".join(
+        f'<li><h3><a href="{_story(n)}">Software exports reach a new high, report {n}</a></h3></li>'
+        for n in stories
+    )
     nav = '<nav><a href="/">Home</a> <a href="/markets">Markets</a></nav>'
     return (
         content.simple_page(title, f"{nav}<h1>{title}</h1><ul>{items}</ul>{pager}")
@@ -150,3 +153,20 @@ def test_long_lists_are_read_to_the_end_and_a_rerun_reads_only_what_is_new(site,
         <= pages
         <= {"/", "/page/2/", "/markets", _story(1001), _story(1002)}
     ), pages
+
+
+def test_a_walk_cut_short_by_the_budget_is_finished_by_the_next_run(tmp_path):
+    site = _ListSite()
+    with site.serving():
+        with site.lock:
+            site.paths.clear()
+        first = crawl_site(
+            site.base_url, tmp_path, "lists", "--set", "BROADSHEET_MAX_REQUESTS_PER_SOURCE=12"
+        )
+        assert first.returncode == 0, first.stderr[-3000:]
+        partial = _stored_stories(tmp_path)
+        second, _ = _crawl(site, tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    expected = {_story(n).lstrip("/") for n in (*site.home_stories(), *site.market_stories())}
+    assert len(partial) < len(expected)  # else the budget cut nothing and there is no test
+    assert _stored_stories(tmp_path) == expected

@@ -38,3 +38,32 @@ def test_validators_of_a_completed_run_are_used_those_of_a_killed_run_are_not(tm
     # known (so not counted as news), but asked for in full: its entries may never have been read
     assert feed is not None and feed.kind == "sitemap"
     assert conditional_headers(feed) == {}
+
+
+def test_a_run_cut_short_or_killed_makes_the_next_one_walk_its_listings_again(tmp_path):
+    path = tmp_path / "a.db"
+    writer = ArchiveWriter(open_archive(path), "test")
+    writer.upsert_sources((SOURCE, Source(id="t", url="http://127.0.0.1:8/")), "2026-01-01")
+    both = (SOURCE, Source(id="t", url="http://127.0.0.1:8/"))
+    writer.start_run("r1", both, "2026-01-01T00:00:00+00:00")
+    writer.finish_run("r1", "s", {}, "ok", "finished", "2026-01-01T00:01:00+00:00")
+    reason = "request budget reached: 40 links left for later"
+    writer.finish_run("r1", "t", {}, "ok", reason, "2026-01-01T00:01:00+00:00")
+    writer.db.close()
+    memory = CrawlMemory(path)
+    try:
+        later = "2026-01-02T00:00:00+00:00"
+        assert not memory.walk_unfinished("s", later)  # a whole walk: known listings pruned
+        assert memory.walk_unfinished("t", later)  # cut short by its budget
+        assert not memory.walk_unfinished("u", later)  # never crawled
+        assert not memory.walk_unfinished("t", "2026-01-01T00:00:00+00:00")  # only earlier runs
+    finally:
+        memory.close()
+    writer = ArchiveWriter(open_archive(path), "test")
+    writer.start_run("r2", both, "2026-01-02T00:00:00+00:00")  # then killed: stays "running"
+    writer.db.close()
+    memory = CrawlMemory(path)
+    try:
+        assert memory.walk_unfinished("s", "2026-01-03T00:00:00+00:00")
+    finally:
+        memory.close()

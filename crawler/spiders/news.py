@@ -125,6 +125,9 @@ class NewsSpider(Spider):
         self.worker = uuid.uuid4().hex[:12]
         # Pages of each paginated list requested at the depth of the page linking to them.
         self.list_pages: Counter[str] = Counter()
+        # Sources whose last run stopped short: their known listings are walked again.
+        self.resuming: set[str] = set()
+        self.started_at = now_iso()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -196,6 +199,16 @@ class NewsSpider(Spider):
         )
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.memory is not None:
+            self.resuming = {
+                s.id for s in self.config.sources
+                if self.memory.walk_unfinished(s.id, self.started_at)
+            }  # fmt: skip
+            for source_id in sorted(self.resuming):
+                self.logger.info(
+                    "source %s: the last run stopped short; its listings are walked again",
+                    source_id,
+                )
         for source in self.config.sources:
             root = urljoin(source.url, "/robots.txt")
             for request in (
@@ -495,12 +508,23 @@ class NewsSpider(Spider):
         if pages:
             self._continue_list(response, source_id, pages, productive=bool(articles))
         yield from articles
-        # A listing we knew that shows nothing new has nothing new behind it either: on a re-crawl
-        # this stops the walk through unchanged sections, tags and pagination.
-        if articles or not response.meta.get("was_known") or self.policy.recrawl:
+        # A listing we knew that shows nothing new has nothing new behind the listings it links to
+        # that an earlier run read either: on a re-crawl this stops the walk through unchanged
+        # sections, tags and pagination. Listings no run has read yet are still followed: a new
+        # section, or the rest of a walk that a budget or a kill cut short.
+        if (
+            articles
+            or not response.meta.get("was_known")
+            or self.policy.recrawl
+            or source_id in self.resuming
+        ):
             yield from listings
         else:
-            self.crawler.stats.inc_value(_stat(source_id, "listings_pruned"), len(listings))
+            unread = [request for request in listings if not request.meta["was_known"]]
+            yield from unread
+            pruned = len(listings) - len(unread)
+            if pruned:
+                self.crawler.stats.inc_value(_stat(source_id, "listings_pruned"), pruned)
 
     def _continue_list(
         self, response: Response, source_id: str, pages: list[Request], *, productive: bool

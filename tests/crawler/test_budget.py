@@ -67,9 +67,11 @@ def test_a_source_stops_at_its_byte_budget_and_the_crawl_ends_normally(tmp_path)
         large = [p for p in site.paths if p.startswith("/2024/")]
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "reached its byte budget" in proc.stderr
-    run = sqlite3.connect(tmp_path / "archive.db").execute(
-        "select status, finish_reason from crawl_runs"
-    ).fetchone()
+    run = (
+        sqlite3.connect(tmp_path / "archive.db")
+        .execute("select status, finish_reason from crawl_runs")
+        .fetchone()
+    )
     assert run[0] == "ok" and run[1].startswith("byte budget reached: "), run  # the run's note
     assert "over_byte_budget" in proc.stderr
     # The budget, plus what was already under way when it was reached.

@@ -6,12 +6,15 @@ huge-tree support switched off, so entity bombs and external-entity payloads exp
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from lxml import etree
 
 MAX_ENTRIES = 50_000  # the sitemap protocol's own limit per file
+MAX_UNZIPPED = 50 * 1024 * 1024  # and its limit on a file's uncompressed size
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +52,29 @@ def _parser() -> etree.XMLParser:
     )
 
 
+def gunzipped(body: bytes) -> bytes | None:
+    """A gzip file's content (``sitemap.xml.gz`` is served as a file, not with a
+    Content-Encoding that the downloader would undo), the body itself when it is not gzip, or
+    None when nothing can be inflated or it inflates past ``MAX_UNZIPPED`` (a decompression
+    bomb)."""
+    if not body.startswith(_GZIP_MAGIC):
+        return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, MAX_UNZIPPED + 1)
+    except zlib.error:
+        return None
+    # a file cut short still gives the entries before the cut (the XML parser recovers)
+    if len(out) > MAX_UNZIPPED or (not out and not inflater.eof):
+        return None
+    return out
+
+
 def _parse_xml(body: bytes) -> etree._Element | None:
-    body = body.lstrip()
+    unzipped = gunzipped(body)
+    if unzipped is None:
+        return None
+    body = unzipped.lstrip()
     if not body:
         return None
     try:

@@ -1,7 +1,16 @@
+import gzip
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.discovery import feed_links, parse_feed, parse_sitemap, robots_sitemaps
+from crawler.discovery import (
+    MAX_UNZIPPED,
+    feed_links,
+    gunzipped,
+    parse_feed,
+    parse_sitemap,
+    robots_sitemaps,
+)
 
 BASE = "http://127.0.0.1:8000/"
 
@@ -105,3 +114,27 @@ def test_dupefilter_keys_on_identity_but_lets_same_identity_redirects_through():
     assert not df.request_seen(
         Request("http://h.test/s.xml", meta={"role": "sitemap", "source": "y"})
     )
+
+
+def test_a_gzipped_sitemap_file_is_read():
+    urlset = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>/news/2024/05/story</loc></url></urlset>"
+    )
+    parsed = parse_sitemap(gzip.compress(urlset), BASE)
+    assert parsed is not None and parsed.entries[0].url == BASE + "news/2024/05/story"
+
+
+def test_a_gzip_bomb_or_a_damaged_gzip_is_no_sitemap():
+    # 60 MB of zeros gzip to about 60 KB; inflating stops just past the protocol's 50 MB
+    bomb = gzip.compress(b"<urlset>" + b"\0" * (MAX_UNZIPPED + 10 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 200_000
+    assert gunzipped(bomb) is None and parse_sitemap(bomb, BASE) is None
+    assert gunzipped(b"\x1f\x8b\x08\x00broken") is None
+
+
+@given(st.binary(max_size=2000))
+def test_gunzipped_undoes_gzip_and_leaves_other_bodies_alone(data):
+    assert gunzipped(gzip.compress(data)) == data
+    if not data.startswith(b"\x1f\x8b"):
+        assert gunzipped(data) == data

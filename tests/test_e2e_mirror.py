@@ -1,7 +1,8 @@
 """End to end: a copy of a site served on loopback, whose robots.txt still names the original
 host's sitemap. The crawl talks to the source's host only: the original's sitemap is never
 asked for, and the sitemap in the usual place on the copy is read instead. And a site whose
-home page only forwards (``<meta http-equiv="refresh">``) to the edition with the stories.
+home page only forwards (``<meta http-equiv="refresh">``) to the edition with the stories, and
+one whose robots.txt names a gzipped sitemap file.
 
 The original host is pinned to 127.0.0.1 (BROADSHEET_SSRF_PINNED_HOSTS), so that even a crawl
 that did ask for it would reach this test's server, never the network, and be seen by it.
@@ -9,6 +10,7 @@ that did ask for it would reach this test's server, never the network, and be se
 
 from __future__ import annotations
 
+import gzip
 import json
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -81,6 +83,33 @@ def test_a_home_page_that_only_forwards_is_followed(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     db = sqlite_utils.Database(tmp_path / "archive.db")
     assert db["articles"].count == len(STORIES)
+
+
+class _GzipSitemap(BaseHTTPRequestHandler):
+    """robots.txt names a gzipped sitemap file; the home page links nowhere."""
+
+    def do_GET(self) -> None:
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/robots.txt":
+            text = f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml.gz\n"
+            reply(self, 200, text.encode(), content_type="text/plain")
+        elif self.path == "/":
+            reply(self, 200, content.home_html([], []).encode())
+        elif self.path == "/sitemap.xml.gz":
+            xml = content.sitemap_xml([(base + p, "2024-05-02") for p in STORIES])
+            reply(self, 200, gzip.compress(xml.encode()), content_type="application/x-gzip")
+        else:
+            _story_or_404(self, "Listed")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_gzipped_sitemap_file_leads_to_the_stories(tmp_path):
+    with LoopbackSite(_GzipSitemap).serving() as site:
+        proc = crawl_site(site.base_url, tmp_path, "gz")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sqlite_utils.Database(tmp_path / "archive.db")["articles"].count == len(STORIES)
 
 
 class _Mirror(LoopbackSite):

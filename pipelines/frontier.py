@@ -18,8 +18,11 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from .urls import identity_key
+
+T = TypeVar("T")
 
 RECHECK_AFTER: tuple[timedelta, ...] = (
     timedelta(days=1),
@@ -51,6 +54,26 @@ def parse_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# Age limits of the recency bonus: a week, a month, a year, three years.
+RECENCY_STEPS = (timedelta(days=7), timedelta(days=31), timedelta(days=365), timedelta(days=1096))
+
+
+def recency_bonus(when: datetime | None, now: datetime) -> int:
+    """0-4 priority points for a sitemap or feed entry: the newer, the sooner it is fetched
+    (undated: 0)."""
+    if when is None:
+        return 0
+    age = now - when
+    return sum(1 for step in RECENCY_STEPS if age <= step)
+
+
+def newest_first(dated: list[tuple[datetime | None, T]]) -> list[T]:
+    """The items, newest first (equal dates in their own order); the undated after them."""
+    stamped = [(when, item) for when, item in dated if when is not None]
+    stamped.sort(key=lambda pair: pair[0], reverse=True)  # a stable sort, reversed or not
+    return [item for _, item in stamped] + [item for when, item in dated if when is None]
 
 
 def recheck_due(known: Known, now: datetime, steps: tuple[timedelta, ...] = RECHECK_AFTER) -> bool:

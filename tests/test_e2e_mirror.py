@@ -8,10 +8,12 @@
 - A home page that only forwards (``<meta http-equiv="refresh">``) to the edition with the
   stories, with no sitemap and no feed.
 - A robots.txt that names a gzipped sitemap file.
+- A sitemap longer than the run's request budget, listed oldest first.
 """
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import json
 from http.server import BaseHTTPRequestHandler
@@ -118,3 +120,24 @@ def test_a_gzipped_sitemap_file_leads_to_the_stories(tmp_path):
         proc = crawl_site(site.base_url, tmp_path, "gz")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _stored(tmp_path) == len(STORIES)
+
+
+def test_a_budget_too_small_for_the_sitemap_goes_to_its_newest_entries(tmp_path):
+    # 40 stories listed oldest first, one a week; a run allowed 20 requests
+    paths = [f"/2024/stories/story-about-software-exports-number-{n}" for n in range(40)]
+    dates = [f"{datetime.date(2024, 1, 1) + datetime.timedelta(weeks=n)}" for n in range(40)]
+    sitemap = content.sitemap_xml([("{base}" + p, d) for p, d in zip(paths, dates, strict=True)])
+    site = _Site({"/": (content.home_html([], []).encode(), "text/html"),
+                  "/sitemap.xml": (sitemap.encode(), XML)})  # fmt: skip
+    for n, path in enumerate(paths):
+        html = content.article_html(f"Export story number {n}", content.paragraphs(f"w-{n}"))
+        site.routes[path] = (html.encode(), "text/html")
+    with site.serving():
+        proc = crawl_site(
+            site.base_url, tmp_path, "big", "--set", "BROADSHEET_MAX_REQUESTS_PER_SOURCE=20"
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    db = sqlite_utils.Database(tmp_path / "archive.db")
+    stored = sorted(int(url.rsplit("-", 1)[1]) for (url,) in db.execute("select url from articles"))
+    assert 10 <= len(stored) < len(paths)
+    assert stored == list(range(len(paths) - len(stored), len(paths)))  # the newest ones

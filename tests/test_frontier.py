@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from archive.schema import open_archive
-from pipelines.frontier import CrawlMemory, conditional_headers
+from pipelines.frontier import CrawlMemory, conditional_headers, newest_first, recency_bonus
 from pipelines.models import FetchRecord, Source
 from pipelines.store import ArchiveWriter
 
@@ -67,3 +72,29 @@ def test_a_run_cut_short_or_killed_makes_the_next_one_walk_its_listings_again(tm
         assert memory.walk_unfinished("s", "2026-01-03T00:00:00+00:00")
     finally:
         memory.close()
+
+
+_WHEN = st.one_of(
+    st.none(),
+    st.datetimes(timezones=st.just(UTC), min_value=datetime(2000, 1, 1)),  # noqa: DTZ001 - hypothesis wants a naive bound
+)
+
+
+@given(st.lists(_WHEN, max_size=30))
+def test_newest_first_orders_the_dated_and_keeps_the_undated_last_in_their_order(
+    whens: list[datetime | None],
+) -> None:
+    items = list(enumerate(whens))
+    ordered = newest_first([(item[1], item) for item in items])
+    assert sorted(ordered) == items  # nothing lost, nothing twice
+    dated = [when for _, when in ordered if when is not None]
+    assert dated == sorted(dated, reverse=True)
+    undated = [item for item in ordered if item[1] is None]
+    assert ordered[len(dated) :] == undated == [item for item in items if item[1] is None]
+
+
+def test_recency_bonus_steps_down_with_age() -> None:
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    ages = [timedelta(days=d) for d in (0, 7, 8, 31, 32, 365, 366, 1096, 1097)]
+    assert [recency_bonus(now - age, now) for age in ages] == [4, 4, 3, 3, 2, 2, 1, 1, 0]
+    assert recency_bonus(None, now) == 0

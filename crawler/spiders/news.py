@@ -34,7 +34,9 @@ from pipelines.frontier import (
     Known,
     conditional_headers,
     modified_since,
+    newest_first,
     parse_time,
+    recency_bonus,
     recheck_due,
     retry_due,
 )
@@ -286,7 +288,12 @@ class NewsSpider(Spider):
             return
         self.crawler.stats.inc_value(_stat(source_id, "sitemaps"))
         scope = self.scopes[source_id]
-        for entry in sitemap.entries:
+        # Newest first: the request budget goes to them, whatever order the sitemap lists its
+        # entries in (an index of monthly sitemaps often starts in the oldest year), and a
+        # recency bonus has them fetched first.
+        now = datetime.now(UTC)
+        dated = [(parse_time(e.published) or parse_time(e.lastmod), e) for e in sitemap.entries]
+        for entry in newest_first(dated):
             if self._too_old(entry):
                 continue
             if sitemap.is_index:
@@ -295,6 +302,8 @@ class NewsSpider(Spider):
                 hints = {"sitemap_lastmod": entry.lastmod, "sitemap_published": entry.published}
                 request = self._page_request(entry.url, source_id, scope, "sitemap", hints)
             if request is not None:
+                when = parse_time(entry.published) or parse_time(entry.lastmod)
+                request.priority += recency_bonus(when, now)
                 yield request
 
     def parse_feed(self, response: Response, **_: Any) -> Iterator[Request | FetchRecord]:

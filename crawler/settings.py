@@ -18,7 +18,8 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 0.5
 # robots.txt "Crawl-delay" is obeyed (crawler.robots.RobotsTxtGate) up to this many seconds: a
-# site asking for more is still crawled, at this pace.
+# site asking for more is still crawled, at this pace. It also caps the wait after a 429 or 503
+# (crawler.backoff.HostBackoff), whatever Retry-After asks for.
 BROADSHEET_MAX_CRAWL_DELAY = 30.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -63,7 +64,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # and a few requests, and 100 tasks per page cost the reactor more than the page itself.
 CONCURRENT_ITEMS = 4
 # The garbage collector's settings and clock in the crawl process (BROADSHEET_GC_TUNING below).
-EXTENSIONS = {"crawler.collector.CollectorSettings": 500}
+# 510: a host answering 429 or 503 is made to wait longer between requests (crawler/backoff.py).
+EXTENSIONS = {"crawler.collector.CollectorSettings": 500, "crawler.backoff.HostBackoff": 510}
 
 # Extraction happens in the spider's worker processes (pipelines/workers.py), which also read
 # each page's links; the item pipeline only stores.

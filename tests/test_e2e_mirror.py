@@ -1,8 +1,8 @@
 """End to end: sites whose way in is not the usual one, each crawled on loopback.
 
 - A copy of a site whose robots.txt still names the original host's sitemap. The crawl talks to
-  the source's host only: the original's sitemap is never asked for, and the sitemap in the
-  usual place on the copy is read instead. The original host is pinned to 127.0.0.1
+  the source's host only: the original's sitemap is never asked for, and the same path on the
+  copy is read instead. The original host is pinned to 127.0.0.1
   (BROADSHEET_SSRF_PINNED_HOSTS), so that even a crawl that did ask for it would reach this
   test's server, never the network, and be seen by it.
 - A home page that only forwards (``<meta http-equiv="refresh">``) to the edition with the
@@ -75,9 +75,10 @@ def _stored(tmp_path: Any) -> int:
 
 
 def test_a_mirror_is_crawled_without_asking_the_original_host(tmp_path):
-    robots = f"User-agent: *\nAllow: /\nSitemap: http://{ORIGIN}:{{port}}/sm.xml\n"
+    # the copy keeps the sitemap where the original had it, not at /sitemap.xml
+    robots = f"User-agent: *\nAllow: /\nSitemap: http://{ORIGIN}:{{port}}/news-sitemap.xml\n"
     site = _Site({"/": (content.home_html([], []).encode(), "text/html"),
-                  "/sitemap.xml": (_sitemap(), XML)})  # fmt: skip
+                  "/news-sitemap.xml": (_sitemap(), XML)})  # fmt: skip
     site.routes["/robots.txt"] = (robots.replace("{port}", str(site.port)).encode(), TEXT)
     with site.serving():
         pins = json.dumps({ORIGIN: "127.0.0.1"})
@@ -90,7 +91,7 @@ def test_a_mirror_is_crawled_without_asking_the_original_host(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert not [path for host, path in seen if host.startswith(ORIGIN)], seen
     assert ORIGIN not in proc.stderr
-    assert {path for _, path in seen} >= {"/sitemap.xml", *STORIES}
+    assert {path for _, path in seen} >= {"/news-sitemap.xml", *STORIES}
     # The robots.txt token names the crawler to robots.txt only; every request says who it is.
     assert len(agents) == 1 and agents.pop().startswith("Broadsheet/"), agents
     assert "ScrapyDeprecationWarning" not in proc.stderr

@@ -262,12 +262,15 @@ class NewsSpider(Spider):
         listed = robots_sitemaps(response.body, response.url) if response.status == 200 else []
         # On a shared host robots.txt lists every section's sitemaps: prefer ours. Sitemaps on
         # other hosts are never fetched (a mirror's robots.txt names the original site's, and a
-        # crawl talks to the source's host only); without any on the host, the usual places are
-        # tried instead.
+        # crawl talks to the source's host only); without any on the host, their paths and the
+        # usual places are tried on it instead.
         chosen = [u for u in listed if scope.contains(u)] or [u for u in listed if scope.on_site(u)]
         guessed = not chosen
         if guessed:
-            chosen = self._guess_sitemaps(source_id)
+            # the same paths on the source's own host first: where a copy keeps them
+            home = self.config.get(source_id).url
+            moved = [urljoin(home, urlsplit(u).path) for u in listed if urlsplit(u).path.strip("/")]
+            chosen = list(dict.fromkeys([*moved, *self._guess_sitemaps(source_id)]))
         configured = self.config.get(source_id).sitemaps
         for url in chosen:
             if url in configured:

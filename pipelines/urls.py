@@ -4,7 +4,8 @@ Two levels:
 - ``canonicalize`` gives a fetchable URL with tracking noise removed (used for requests and
   for the ``article_urls`` table);
 - ``identity_key`` goes further and folds every variant of one article onto one string:
-  http/https, ``www.``/``m.``/``amp.`` hosts, trailing slashes, AMP and print variants.
+  http/https, ``www.``/``m.``/``amp.`` hosts, trailing slashes, AMP and print variants, and a
+  first page named by its page parameter (``?page=1``).
   ``article_id`` hashes it into the primary key of ``articles``.
 """
 
@@ -36,6 +37,11 @@ VARIANT_PARAMS = frozenset(
     {"print", "printable", "output", "outputtype", "view", "amp", "mobile", "format", "m"}
 )
 VARIANT_VALUES = frozenset({"", "1", "true", "yes", "print", "amp", "mobile", "printable"})
+# A page parameter at its first value names the page without it: "?page=1" is the list (or the
+# article) itself, as numbered pagers link it.
+FIRST_PAGE = frozenset(
+    {("page", "1"), ("paged", "1"), ("pg", "1"), ("start", "0"), ("offset", "0")}
+)
 
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
 # An "amp" path segment anywhere (/amp/2024/x, /news/x/amp, /site/amp/story/x) or a ".amp" suffix.
@@ -106,6 +112,7 @@ def identity_key(url: str) -> str:
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not (k.lower() in VARIANT_PARAMS and v.lower() in VARIANT_VALUES)
+        and (k.lower(), v) not in FIRST_PAGE
     ]
     query_string = urlencode(sorted(query))
     return f"{host}{path}" + (f"?{query_string}" if query_string else "")

@@ -89,9 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
             chunk = stories[(number - 1) * MARKETS_PER_PAGE : number * MARKETS_PER_PAGE]
             # A numbered pager: a window of pages around this one, none marked rel="next".
             window = range(max(1, number - 2), min(MARKETS_PAGES, number + 2) + 1)
-            pager = " ".join(
-                f'<a href="/markets{f"?page={p}" if p > 1 else ""}">{p}</a>' for p in window
-            )
+            # page 1 linked as "?page=1", as numbered pagers do: the same page as "/markets"
+            pager = " ".join(f'<a href="/markets?page={p}">{p}</a>' for p in window)
             return _list_page(f"Markets, page {number}", chunk, "", "", pager) if chunk else None
         for n in (*self.server.home_stories(), *self.server.market_stories()):
             if path == _story(n):
@@ -136,7 +135,7 @@ def test_long_lists_are_read_to_the_end_and_a_rerun_reads_only_what_is_new(site,
     home_pages = [p for p in paths if p == "/" or p.startswith("/page/")]
     market_pages = [p for p in paths if p.startswith("/markets")]
     assert sorted(home_pages) == sorted(["/", *(f"/page/{n}/" for n in range(2, 11))])
-    # Every page of the section, once.
+    # Every page of the section, once ("/markets?page=1" is "/markets").
     assert len(market_pages) == len(set(market_pages)) == MARKETS_PAGES
     assert "list_pages_followed" in first.stderr
 

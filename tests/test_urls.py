@@ -35,6 +35,19 @@ def test_variants_share_one_identity():
     )
 
 
+def test_a_first_page_named_by_its_parameter_is_the_page_itself():
+    for first in ("page=1", "paged=1", "pg=1", "start=0", "offset=0"):
+        assert identity_key(f"https://e.com/markets?{first}") == identity_key(
+            "https://e.com/markets"
+        )
+    assert identity_key("https://e.com/story?page=1&id=7") == identity_key(
+        "https://e.com/story?id=7"
+    )
+    assert identity_key("https://e.com/markets?page=2") != identity_key("https://e.com/markets")
+    assert identity_key("https://e.com/markets?start=20") != identity_key("https://e.com/markets")
+    assert identity_key("https://e.com/news?p=1") != identity_key("https://e.com/news")  # a post
+
+
 def test_distinct_articles_keep_distinct_identities():
     assert identity_key("https://e.com/news?p=1") != identity_key("https://e.com/news?p=2")
     assert identity_key("https://e.com/list?page=2") != identity_key("https://e.com/list?page=3")

@@ -137,6 +137,21 @@ def registrable_host(url: str) -> str:
     return host
 
 
+# Second-level labels under which country domains register names ("bbc.co.uk", "abc.net.au").
+_SECOND_LEVELS = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "or", "ne", "go", "gob"})
+
+
+def site_domain(url: str) -> str:
+    """The domain a host belongs to, without a public-suffix list: its last two labels, or three
+    under a country's second level ("news.bbc.co.uk" -> "bbc.co.uk"). An IP address is its own."""
+    host = host_of(url)
+    labels = host.split(".")
+    if len(labels) < 3 or host.replace(".", "").isdigit() or ":" in host:
+        return host
+    keep = 3 if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVELS else 2
+    return ".".join(labels[-keep:])
+
+
 def is_site_root(url: str) -> bool:
     parts = _split(url)
     return parts is not None and (parts.path or "/").strip("/") == "" and not parts.query

@@ -39,6 +39,7 @@ class _Site(LoopbackSite):
     def __init__(self, routes: dict[str, tuple[bytes, str]]) -> None:
         super().__init__(_Handler)
         self.routes = routes
+        self.hosts: dict[str, str] = {}  # path -> the only host name that serves it
         self.seen: list[tuple[str, str]] = []
         self.agents: set[str] = set()
 
@@ -50,7 +51,10 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.seen.append((self.headers.get("Host", ""), self.path))
             self.server.agents.add(self.headers.get("User-Agent", ""))
-        if self.path in self.server.routes:
+        only = self.server.hosts.get(self.path)
+        if only and not self.headers.get("Host", "").startswith(only):
+            reply(self, 404, b"not found")
+        elif self.path in self.server.routes:
             body, kind = self.server.routes[self.path]
             reply(
                 self, 200, body.replace(b"{base}", self.server.base_url.encode()), content_type=kind
@@ -142,3 +146,28 @@ def test_a_budget_too_small_for_the_sitemap_goes_to_its_newest_entries(tmp_path)
     stored = sorted(int(url.rsplit("-", 1)[1]) for (url,) in db.execute("select url from articles"))
     assert 10 <= len(stored) < len(paths)
     assert stored == list(range(len(paths) - len(stored), len(paths)))  # the newest ones
+
+
+def test_a_sitemap_on_another_host_of_the_sites_domain_is_read(tmp_path):
+    # www.ledger.test is the source; its sitemap is served from sitemaps.ledger.test; a third,
+    # unrelated host is listed too. All three names are pinned to this test's server.
+    site = _Site({})
+    www, maps = f"http://www.ledger.test:{site.port}", f"http://sitemaps.ledger.test:{site.port}"
+    other = f"http://unrelated.test:{site.port}"
+    robots = f"User-agent: *\nSitemap: {maps}/news.xml\nSitemap: {other}/news.xml\n"
+    site.routes.update({
+        "/robots.txt": (robots.encode(), TEXT),
+        "/": (content.home_html([], []).encode(), "text/html"),
+        "/news.xml": (content.sitemap_xml([(www + p, "2024-05-02") for p in STORIES]).encode(), XML),
+    })  # fmt: skip
+    site.hosts["/news.xml"] = "sitemaps.ledger.test"  # not at the same path on www
+    pins = json.dumps(
+        dict.fromkeys(["www.ledger.test", "sitemaps.ledger.test", "unrelated.test"], "127.0.0.1")
+    )
+    with site.serving():
+        proc = crawl_site(www, tmp_path, "ledger", "--set", f"BROADSHEET_SSRF_PINNED_HOSTS={pins}")
+        seen = list(site.seen)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (f"sitemaps.ledger.test:{site.port}", "/news.xml") in seen
+    assert not [path for host, path in seen if host.startswith("unrelated.test")], seen
+    assert _stored(tmp_path) == len(STORIES)

@@ -1,7 +1,14 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.urls import article_id, canonicalize, identity_key, is_site_root, registrable_host
+from pipelines.urls import (
+    article_id,
+    canonicalize,
+    identity_key,
+    is_site_root,
+    registrable_host,
+    site_domain,
+)
 
 
 def test_tracking_parameters_and_fragments_are_removed():
@@ -86,3 +93,12 @@ def test_canonicalize_is_idempotent_and_never_raises(url):
 def test_identity_is_stable_under_canonicalization(url):
     assert identity_key(canonicalize(url)) == identity_key(url)
     assert len(article_id(url)) == 16
+
+
+def test_site_domain_groups_a_sites_hosts():
+    assert site_domain("https://sitemaps.example.com/a.xml") == "example.com"
+    assert site_domain("https://www.example.com/") == "example.com"
+    assert site_domain("https://news.bbc.co.uk/") == site_domain("https://www.bbc.co.uk/")
+    assert site_domain("https://www.bbc.co.uk/") != site_domain("https://www.itv.co.uk/")
+    assert site_domain("http://127.0.0.1:8080/") == "127.0.0.1"
+    assert site_domain("https://origin.test/") != site_domain("http://127.0.0.1/")

@@ -55,7 +55,7 @@ from pipelines.scope import SourceScope, scopes_for
 from pipelines.sources import load_sources, select
 from pipelines.stages import stop_crawl
 from pipelines.urlkind import list_key, url_kind_hint
-from pipelines.urls import canonicalize
+from pipelines.urls import canonicalize, site_domain
 from pipelines.workers import PageAnalyser, analysis_service, link_key
 
 if TYPE_CHECKING:
@@ -261,14 +261,18 @@ class NewsSpider(Spider):
             self.robots[urlsplit(response.url).netloc] = Protego.parse(body)
         listed = robots_sitemaps(response.body, response.url) if response.status == 200 else []
         # On a shared host robots.txt lists every section's sitemaps: prefer ours. Sitemaps on
-        # other hosts are never fetched (a mirror's robots.txt names the original site's, and a
-        # crawl talks to the source's host only); without any on the host, their paths and the
-        # usual places are tried on it instead.
-        chosen = [u for u in listed if scope.contains(u)] or [u for u in listed if scope.on_site(u)]
+        # another host of the site's domain are read (some sites serve them from one); those on
+        # unrelated hosts never are (a mirror's robots.txt names the original site's): their
+        # paths and the usual places are tried on the source's host instead.
+        home = self.config.get(source_id).url
+        chosen = (
+            [u for u in listed if scope.contains(u)]
+            or [u for u in listed if scope.on_site(u)]
+            or [u for u in listed if site_domain(u) == site_domain(home)]  # sitemaps.example.com
+        )
         guessed = not chosen
         if guessed:
             # the same paths on the source's own host first: where a copy keeps them
-            home = self.config.get(source_id).url
             moved = [urljoin(home, urlsplit(u).path) for u in listed if urlsplit(u).path.strip("/")]
             chosen = list(dict.fromkeys([*moved, *self._guess_sitemaps(source_id)]))
         configured = self.config.get(source_id).sitemaps

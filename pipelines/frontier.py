@@ -69,11 +69,14 @@ def recency_bonus(when: datetime | None, now: datetime) -> int:
     return sum(1 for step in RECENCY_STEPS if age <= step)
 
 
-def newest_first(dated: list[tuple[datetime | None, T]]) -> list[T]:
-    """The items, newest first (equal dates in their own order); the undated after them."""
-    stamped = [(when, item) for when, item in dated if when is not None]
+def newest_first(
+    dated: list[tuple[datetime | None, T]],
+) -> list[tuple[datetime | None, T]]:
+    """The (date, item) pairs, newest first (equal dates in their own order); the undated
+    after them."""
+    stamped = [pair for pair in dated if pair[0] is not None]
     stamped.sort(key=lambda pair: pair[0], reverse=True)  # a stable sort, reversed or not
-    return [item for _, item in stamped] + [item for when, item in dated if when is None]
+    return stamped + [pair for pair in dated if pair[0] is None]
 
 
 def recheck_due(known: Known, now: datetime, steps: tuple[timedelta, ...] = RECHECK_AFTER) -> bool:

@@ -244,11 +244,6 @@ def other_pages_of_list(url: str, candidates: Iterable[str]) -> list[str]:
     return found
 
 
-def is_other_page_of_list(url: str, candidate: str) -> bool:
-    """``other_pages_of_list`` for one candidate."""
-    return bool(other_pages_of_list(url, (candidate,)))
-
-
 def url_kind_hint(url: str) -> PageKind | None:
     """Guess LISTING or OTHER from the URL alone, or ``None`` when it may be an article.
 

@@ -85,7 +85,7 @@ def test_newest_first_orders_the_dated_and_keeps_the_undated_last_in_their_order
     whens: list[datetime | None],
 ) -> None:
     items = list(enumerate(whens))
-    ordered = newest_first([(item[1], item) for item in items])
+    ordered = [item for _, item in newest_first([(item[1], item) for item in items])]
     assert sorted(ordered) == items  # nothing lost, nothing twice
     dated = [when for _, when in ordered if when is not None]
     assert dated == sorted(dated, reverse=True)

@@ -1,4 +1,4 @@
-"""Pages of one paginated list (pipelines.urlkind.list_key, is_other_page_of_list): what lets the
+"""Pages of one paginated list (pipelines.urlkind.list_key, other_pages_of_list): what lets the
 spider read a long list to its end while DEPTH_LIMIT still bounds everything else."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.urlkind import is_other_page_of_list, list_key
+from pipelines.urlkind import list_key, other_pages_of_list
 
 SAME_LIST = [
     ("https://news.example/", "https://news.example/page/2/"),
@@ -34,13 +34,13 @@ NOT_SAME_LIST = [
 
 @pytest.mark.parametrize(("url", "candidate"), SAME_LIST)
 def test_other_pages_of_the_same_list(url: str, candidate: str) -> None:
-    assert is_other_page_of_list(url, candidate)
+    assert other_pages_of_list(url, [candidate]) == [candidate]
     assert list_key(url) == list_key(candidate)
 
 
 @pytest.mark.parametrize(("url", "candidate"), NOT_SAME_LIST)
 def test_not_another_page_of_the_same_list(url: str, candidate: str) -> None:
-    assert not is_other_page_of_list(url, candidate)
+    assert other_pages_of_list(url, [candidate]) == []
 
 
 _segment = st.from_regex(r"\A[a-z]{1,10}\Z")
@@ -61,10 +61,12 @@ def test_any_two_numbered_pages_of_a_list_are_one_list(
         return f"{base}page/{n}/" if style == "path" else f"{base}?{style}={n}"
 
     assert list_key(page(here)) == list_key(page(there)) == list_key(base)
-    assert is_other_page_of_list(page(here), page(there)) is (here != there)
+    assert other_pages_of_list(page(here), [page(there)]) == (
+        [page(there)] if here != there else []
+    )
 
 
 @given(st.text(), st.text())
 def test_never_raises_on_text(url: str, candidate: str) -> None:
-    assert is_other_page_of_list(url, candidate) in (True, False)
+    assert other_pages_of_list(url, [candidate]) in ([], [candidate])
     assert isinstance(list_key(url), str)

@@ -264,7 +264,8 @@ class NewsSpider(Spider):
         # another host of the site's domain are read (some sites serve them from one); those on
         # unrelated hosts never are (a mirror's robots.txt names the original site's): their
         # paths and the usual places are tried on the source's host instead.
-        home = self.config.get(source_id).url
+        source = self.config.get(source_id)
+        home = source.url
         chosen = (
             [u for u in listed if scope.contains(u)]
             or [u for u in listed if scope.on_site(u)]
@@ -275,9 +276,8 @@ class NewsSpider(Spider):
             # the same paths on the source's own host first: where a copy keeps them
             moved = [urljoin(home, urlsplit(u).path) for u in listed if urlsplit(u).path.strip("/")]
             chosen = list(dict.fromkeys([*moved, *self._guess_sitemaps(source_id)]))
-        configured = self.config.get(source_id).sitemaps
         for url in chosen:
-            if url in configured:
+            if url in source.sitemaps:
                 continue
             request = self._request(url, source_id, "sitemap", self.parse_sitemap, optional=guessed)
             if request is not None:
@@ -300,7 +300,7 @@ class NewsSpider(Spider):
         # recency bonus has them fetched first.
         now = datetime.now(UTC)
         dated = [(parse_time(e.published) or parse_time(e.lastmod), e) for e in sitemap.entries]
-        for entry in newest_first(dated):
+        for when, entry in newest_first(dated):
             if self._too_old(entry):
                 continue
             if sitemap.is_index:
@@ -309,7 +309,6 @@ class NewsSpider(Spider):
                 hints = {"sitemap_lastmod": entry.lastmod, "sitemap_published": entry.published}
                 request = self._page_request(entry.url, source_id, scope, "sitemap", hints)
             if request is not None:
-                when = parse_time(entry.published) or parse_time(entry.lastmod)
                 request.priority += recency_bonus(when, now)
                 yield request
 

@@ -251,9 +251,7 @@ def wrap_bare_text(tree: HtmlElement) -> int:
         if _furniture(box):
             continue
         runs = _bare_runs(box)
-        broken = any(child.tag == "br" for child in box) or any(
-            item.tag == "br" for run in runs for item in run[1]
-        )
+        broken = any(child.tag == "br" for child in box)
         if len(runs) < 2 and not broken and not _LEDE.search(_names(box)):
             continue
         long = [run for run in runs if len(run[2]) >= _MIN_BARE_RUN]

@@ -163,6 +163,8 @@ class PageAnalysis:
     # canonical URLs of the other pages of this page's list: rel="next" targets and links to
     # /page/N, ?page=N ... of the same path (pipelines.urlkind.other_pages_of_list)
     list_pages: tuple[str, ...] = ()
+    # the page's title, text and written links hashed (``workers.page_print``); 0 for none
+    page_print: int = 0
 
 
 @constructor_pickle

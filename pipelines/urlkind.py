@@ -9,6 +9,7 @@ a real article for good, while a missed hint only costs one fetch that ``classif
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -53,6 +54,8 @@ _NON_HTML_EXTS = frozenset(
 )  # fmt: skip
 _PAGE_PARAMS = frozenset({"page", "paged", "pg", "p_page", "pagina", "seite", "start", "offset"})
 _ITEM_KEYS = frozenset({"p", "id", "story", "article", "guid", "doc", "newsid", "aid", "idx"})
+# a bare query key naming an item by kind and number: SPIP's "spip.php?article717", "?breve42"
+_ITEM_NAME = re.compile(r"^(?:article|breve|news|post|story)\d+$", re.IGNORECASE)
 _INDEX_FILES = frozenset({"index.html", "index.htm", "index.php", "index.shtml", "default.aspx"})
 
 _YEAR = re.compile(r"(?:19|20)\d\d$")
@@ -107,7 +110,8 @@ def url_shape(url: str) -> UrlShape:
     post_query = any(
         (v.isdigit() and (len(v) >= 3 or k.lower() in {"p", "id"}))
         or (len(v) > 6 and (k.lower() in _ITEM_KEYS or k.lower().endswith("id")))
-        for k, v in query
+        or (not v and bool(_ITEM_NAME.match(k)))
+        for k, v in ((k, v.rstrip("/")) for k, v in query)
         if k.lower() not in _PAGE_PARAMS and k.lower() not in {"cat", "category", "year"}
     )
     joined = "/".join(segments)
@@ -242,6 +246,26 @@ def other_pages_of_list(url: str, candidates: Iterable[str]) -> list[str]:
         if here == there and then is not None and then != number:
             found.append(candidate)
     return found
+
+
+_MAX_SEGMENTS = 24
+
+
+def loops_back(url: str) -> bool:
+    """Whether the path repeats a word segment three times ("/news/world/news/sport/news/"),
+    or is longer than any site's: what relative links make on a page that a site serves at
+    any path. Such a URL is a crawler trap, never a page of its own.
+
+    Never raises: malformed input does not loop."""
+    try:
+        path = unquote(urlsplit(url).path).lower()
+    except (ValueError, TypeError, AttributeError):
+        return False
+    segments = [s for s in path.split("/") if s]
+    if len(segments) > _MAX_SEGMENTS:
+        return True
+    words = [s for s in segments if not s.isdigit()]  # a date may repeat a number: /2024/11/11
+    return len(words) >= 3 and max(Counter(words).values()) >= 3
 
 
 def url_kind_hint(url: str) -> PageKind | None:

@@ -4,8 +4,8 @@ Two levels:
 - ``canonicalize`` gives a fetchable URL with tracking noise removed (used for requests and
   for the ``article_urls`` table);
 - ``identity_key`` goes further and folds every variant of one article onto one string:
-  http/https, ``www.``/``m.``/``amp.`` hosts, trailing slashes, AMP and print variants, and a
-  first page named by its page parameter (``?page=1``).
+  http/https, ``www.``/``m.``/``amp.`` hosts, trailing slashes, AMP and print variants, a
+  first page named by its page parameter (``?page=1``), session ids and cache busters.
   ``article_id`` hashes it into the primary key of ``articles``.
 """
 
@@ -31,6 +31,23 @@ TRACKING_PARAMS = frozenset(
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "mtm_", "at_")
+# Session identifiers a server writes into links when the client keeps no cookie (as a crawler
+# does not): a fresh one per visit, so without folding them every page of a site would be new
+# to every run and fetched again. "sid" counts only with a token for a value (``_TOKEN``): it
+# is a story or section id on some sites.
+SESSION_PARAMS = frozenset(
+    {"jsessionid", "phpsessid", "sessionid", "session_id", "sessid", "aspsessionid", "cfid",
+     "cftoken", "zenid", "oscsid", "sid"}
+)  # fmt: skip
+# Cache busters: a timestamp or random number that only defeats caches ("?_=1712345678").
+CACHE_BUSTERS = frozenset({"_", "cb", "cachebuster", "cache_buster", "nocache", "rnd"})
+_TOKEN = re.compile(r"^(?=.*\d)(?=.*[a-z])[0-9a-z_-]{16,}$", re.IGNORECASE)
+_BUSTER_VALUE = re.compile(r"^[0-9a-f.]{1,40}$", re.IGNORECASE)
+# ";jsessionid=…" path parameters (Java servlets) and ASP.NET's cookieless "/(S(…))/" segment
+_PATH_SESSION = re.compile(
+    r";(?:jsessionid|phpsessid|sessionid|sid)=[^/;?#]*|/\((?:[a-z]\([^()/]*\))+\)(?=/)",
+    re.IGNORECASE,
+)
 
 # Parameters that select a presentation of the same article, not a different article.
 VARIANT_PARAMS = frozenset(
@@ -53,6 +70,14 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _is_session(name: str, value: str) -> bool:
+    """A session id or a cache buster: not the page, but a server may want it on the request."""
+    lowered = name.lower()
+    if lowered in SESSION_PARAMS:
+        return lowered != "sid" or bool(_TOKEN.match(value))
+    return lowered in CACHE_BUSTERS and bool(_BUSTER_VALUE.match(value))
 
 
 def _split(url: str):
@@ -95,7 +120,11 @@ def canonicalize(url: str) -> str:
 
 @lru_cache(maxsize=32_768)
 def identity_key(url: str) -> str:
-    """The string all variants of one article share (scheme-less, host-folded, variant-free)."""
+    """The string all variants of one article share (scheme-less, host-folded, variant-free).
+
+    Session ids and cache busters are folded here, not by ``canonicalize``: a server that keeps
+    sessions in URLs may redirect a request that has none, so a link is fetched as found and
+    known by its identity (a later run meets it again with a fresh session id)."""
     canonical = canonicalize(url)
     parts = _split(canonical)
     if parts is None or not parts.netloc:
@@ -107,12 +136,15 @@ def identity_key(url: str) -> str:
             break
     path = _AMP_PATH.sub("", parts.path)
     path = _PRINT_PATH.sub("", path)
+    if ";" in path or "(" in path:
+        path = _PATH_SESSION.sub("", path)
     path = path.rstrip("/") or "/"
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not (k.lower() in VARIANT_PARAMS and v.lower() in VARIANT_VALUES)
         and (k.lower(), v) not in FIRST_PAGE
+        and not _is_session(k, v)
     ]
     query_string = urlencode(sorted(query))
     return f"{host}{path}" + (f"?{query_string}" if query_string else "")

@@ -16,7 +16,7 @@ from .extract import analyse_html, extract_page
 from .faults import CrashPoints
 from .models import Extracted, FetchedPage, FoundLink, PageAnalysis, PageKind, Source
 from .processes import InlineService, LoopService, ProcessService, ServiceError
-from .urlkind import other_pages_of_list, url_kind_hint
+from .urlkind import loops_back, other_pages_of_list, url_kind_hint
 from .urls import canonicalize, identity_key
 
 NOT_PAGES = (PageKind.OTHER, PageKind.EMPTY)
@@ -37,11 +37,26 @@ def link_key(url: str) -> bytes:
     return hashlib.blake2b(identity_key(url).encode("utf-8"), digest_size=12).digest()
 
 
+def page_print(extracted: Extracted, written_links: bytes) -> int:
+    """A number equal for two fetches of the same page: its title, its text and its links as
+    written. A site that serves one page at any path (a catch-all, a soft 404) with relative
+    links makes new URLs of it without end; the crawl follows the links of its first copy only.
+    0 for a page with neither text nor links."""
+    if not written_links and not extracted.body and not extracted.title:
+        return 0
+    digest = hashlib.blake2b(digest_size=8)
+    for part in (extracted.title, extracted.body):
+        digest.update(part.encode("utf-8", "replace") + b"\0")
+    digest.update(written_links)
+    return int.from_bytes(digest.digest(), "big") or 1
+
+
 def found_link(anchor: str) -> FoundLink | None:
-    """The canonical link, or None when the URL says it is no page (PDF, login, feed)."""
+    """The canonical link, or None when the URL says it is no page (PDF, login, feed, a path
+    that loops back on itself)."""
     url = canonicalize(anchor)
     hint = url_kind_hint(url)
-    if hint in NOT_PAGES:
+    if hint in NOT_PAGES or loops_back(url):
         return None
     return FoundLink(url, link_key(url), hint is PageKind.LISTING)
 
@@ -98,7 +113,12 @@ class PageAnalyser:
         siblings = other_pages_of_list(page.url, [link.url for link in links])
         nexts = [canonicalize(url) for url in raw.nexts]
         return PageAnalysis(
-            extracted, derived, links, raw.alternates, tuple(dict.fromkeys([*nexts, *siblings]))
+            extracted,
+            derived,
+            links,
+            raw.alternates,
+            tuple(dict.fromkeys([*nexts, *siblings])),
+            page_print(extracted, raw.written) if link_limit > 0 else 0,
         )
 
 

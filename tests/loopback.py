@@ -25,6 +25,11 @@ class LoopbackSite(ThreadingHTTPServer):
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.lock = threading.Lock()
+        self.paths: list[str] = []  # request paths, for handlers that call ``log_path``
+
+    def log_path(self, path: str) -> None:
+        with self.lock:
+            self.paths.append(path)
 
     @property
     def port(self) -> int:
@@ -80,3 +85,14 @@ def crawl_site(
          "--db", str(workdir / "archive.db"), *LOCAL_CRAWL_SETTINGS, *options],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
+
+
+def crawl_logged(
+    site: LoopbackSite, workdir: Path, source_id: str, *options: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``crawl_site`` of ``site``, with the paths it was asked for during the crawl."""
+    with site.lock:
+        site.paths.clear()
+    proc = crawl_site(site.base_url, workdir, source_id, *options)
+    with site.lock:
+        return proc, list(site.paths)

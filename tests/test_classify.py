@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bench.bench_classify import trafilatura_extracted
 from pipelines.classify import classify_page, explain_page
 from pipelines.models import Extracted, PageKind
-from pipelines.urlkind import url_kind_hint
+from pipelines.urlkind import url_kind_hint, url_shape
 
 FIXTURES = Path(__file__).parent / "fixtures" / "classify"
 BASE = "http://127.0.0.1:8001"
@@ -219,6 +219,23 @@ ARTICLES = [
     "https://news.example/p/how-we-priced-our-api",
     "https://news.example/technology",  # could be a section, but unsure: no hint
 ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://blog.example/?p=959/",  # a WordPress post, linked with a slash after its id
+        "https://radio.example/spip.php?article717",  # SPIP names items by kind and number
+        "https://radio.example/spip.php?breve42",
+    ],
+)
+def test_a_query_that_picks_one_item_is_no_home_page(url: str) -> None:
+    shape = url_shape(url)
+    assert shape.post_query and shape.has_long_id and not shape.is_root
+
+
+def test_a_spip_section_is_no_item() -> None:
+    assert not url_shape("https://radio.example/spip.php?rubrique5").post_query
 
 
 @pytest.mark.parametrize(("url", "expected"), sorted(NOT_ARTICLES.items()))

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from crawler import settings as crawl_defaults
 from tests.hostile import content
-from tests.loopback import LoopbackSite, crawl_site, reply
+from tests.loopback import LoopbackSite, crawl_logged, crawl_site, reply
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,6 @@ def _story(n: int) -> str:
 class _ListSite(LoopbackSite):
     def __init__(self) -> None:
         super().__init__(_Handler)
-        self.paths: list[str] = []
         self.fresh = 0  # stories published since the first crawl, shown first on the home page
 
     def home_stories(self) -> list[int]:
@@ -64,8 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        with self.server.lock:
-            self.server.paths.append(self.path)
+        self.server.log_path(self.path)
         body = self._page()
         if body is None:
             reply(self, 404, b"<html><body>Not found</body></html>")
@@ -109,11 +107,7 @@ def site():
 
 
 def _crawl(site: _ListSite, workdir: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
-    with site.lock:
-        site.paths.clear()
-    proc = crawl_site(site.base_url, workdir, "lists")
-    with site.lock:
-        return proc, list(site.paths)
+    return crawl_logged(site, workdir, "lists")
 
 
 def _stored_stories(workdir: Path) -> set[str]:

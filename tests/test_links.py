@@ -155,3 +155,56 @@ def test_other_meta_elements_and_a_refresh_without_url_are_no_links() -> None:
         b'<meta name="url" content="/x"><meta property="og:url" content="/y"></head></html>'
     )
     assert read_links(parse_document(page)[0], "http://127.0.0.1:9/", limit=10).anchors == ()
+
+
+CATCH_ALL = """<html><head><title>Sections</title></head><body><h1>Sections</h1>
+<a href="world/">World</a> <a href="business/">Business</a>
+<a href="/news/story-1;jsessionid={token}">Story</a> <a href="/news/story-2?sid={token}">Two</a>
+</body></html>"""
+
+
+def _analysis(url: str, html: str):
+    page = FetchedPage(url=url, source_id="s", body=html.encode(), status=200, headers={},
+                       encoding="utf-8", fetched_at="2024-05-02T00:00:00Z")  # fmt: skip
+    return PageAnalyser().analyse(page, Source("s", "http://127.0.0.1:9/"), link_limit=100)
+
+
+def test_copies_of_one_page_at_other_paths_share_a_page_print():
+    first = _analysis("http://127.0.0.1:9/sections/", CATCH_ALL.format(token="A1B2C3D4E5F6A7B8"))
+    copy = _analysis(
+        "http://127.0.0.1:9/sections/world/", CATCH_ALL.format(token="99F8E7D6C5B4A3F2")
+    )
+    # relative links resolve to other URLs on each copy; as written they are the same
+    assert {link.url for link in first.links} != {link.url for link in copy.links}
+    assert first.page_print == copy.page_print != 0
+    other = CATCH_ALL.replace('href="business/"', 'href="markets/"')
+    assert _analysis("http://127.0.0.1:9/x/", other.format(token="1")).page_print != (
+        first.page_print
+    )
+    retitled = CATCH_ALL.replace("<title>Sections", "<title>Regions")
+    assert _analysis("http://127.0.0.1:9/x/", retitled.format(token="1")).page_print != (
+        first.page_print
+    )
+
+
+def test_a_page_whose_links_are_not_read_has_no_page_print():
+    page = FetchedPage(url="http://127.0.0.1:9/s/", source_id="s", body=CATCH_ALL.encode(),
+                       status=200, headers={}, encoding="utf-8",
+                       fetched_at="2024-05-02T00:00:00Z")  # fmt: skip
+    analysis = PageAnalyser().analyse(page, Source("s", "http://127.0.0.1:9/"), link_limit=0)
+    assert analysis.page_print == 0 and analysis.links == ()
+
+
+def test_links_that_loop_back_on_their_own_path_are_no_pages():
+    found = PageAnalyser().found_links(
+        (
+            "http://127.0.0.1:9/news/world/news/sport/news/",
+            "http://127.0.0.1:9/a/b/a/b/a/b/",
+            "http://127.0.0.1:9/news/world/news/story",  # twice is a site's own naming
+            "http://127.0.0.1:9/2024/11/11/11/story",  # numbers repeat in dates
+        )
+    )
+    assert [link.url for link in found] == [
+        "http://127.0.0.1:9/news/world/news/story",
+        "http://127.0.0.1:9/2024/11/11/11/story",
+    ]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.urlkind import list_key, other_pages_of_list
+from pipelines.urlkind import list_key, loops_back, other_pages_of_list
 
 SAME_LIST = [
     ("https://news.example/", "https://news.example/page/2/"),
@@ -70,3 +70,20 @@ def test_any_two_numbered_pages_of_a_list_are_one_list(
 def test_never_raises_on_text(url: str, candidate: str) -> None:
     assert other_pages_of_list(url, [candidate]) in ([], [candidate])
     assert isinstance(list_key(url), str)
+
+
+@given(st.lists(st.sampled_from(["news", "world", "2024", "story-slug", "x"]), max_size=12))
+def test_a_path_loops_back_when_a_word_segment_comes_three_times(segments: list[str]) -> None:
+    url = "https://e.example/" + "/".join(segments)
+    words = [s for s in segments if not s.isdigit()]
+    assert loops_back(url) == any(words.count(w) >= 3 for w in words)
+
+
+@given(st.text(max_size=80))
+def test_loops_back_never_raises(text: str) -> None:
+    assert loops_back(text) in (True, False)
+
+
+def test_a_path_longer_than_any_sites_loops_back() -> None:
+    assert loops_back("https://e.example/" + "/".join(f"s{n}" for n in range(25)))
+    assert not loops_back("https://e.example/" + "/".join(f"s{n}" for n in range(24)))

@@ -55,6 +55,32 @@ def test_a_first_page_named_by_its_parameter_is_the_page_itself():
     assert identity_key("https://e.com/news?p=1") != identity_key("https://e.com/news")  # a post
 
 
+def test_session_ids_and_cache_busters_are_no_part_of_the_identity():
+    base = identity_key("https://e.com/news/story?id=7")
+    for variant in (
+        "https://e.com/news/story;jsessionid=0A1B2C3D4E5F?id=7",
+        "https://e.com/news/story?id=7&PHPSESSID=9f8e7d6c5b4a3f2e1d0c",
+        "https://e.com/news/story?sessionid=abc123&id=7",
+        "https://e.com/news/story?id=7&sid=4f6b2c1e9a8d7c6b5a4f3e2d",
+        "https://e.com/news/story?id=7&_=1712345678901",
+        "https://e.com/news/story?cb=20240314&id=7",
+    ):
+        assert identity_key(variant) == base, variant
+    asp = "https://e.com/(S(lit3py55t21z5v55vlm25s55))/story.aspx?id=7"
+    assert identity_key(asp) == identity_key("https://e.com/story.aspx?id=7")
+    # fetched as found: a server that keeps sessions in URLs may redirect a request without one
+    assert canonicalize("https://e.com/news/story;jsessionid=0A1B2C3D4E5F?id=7") == (
+        "https://e.com/news/story;jsessionid=0A1B2C3D4E5F?id=7"
+    )
+    assert canonicalize(asp) == asp
+
+
+def test_short_sids_and_worded_busters_are_kept():
+    # "sid" names a story or a section on some sites; only a token is a session
+    assert identity_key("https://e.com/news?sid=12") != identity_key("https://e.com/news?sid=13")
+    assert identity_key("https://e.com/news?cb=sports") != identity_key("https://e.com/news")
+
+
 def test_distinct_articles_keep_distinct_identities():
     assert identity_key("https://e.com/news?p=1") != identity_key("https://e.com/news?p=2")
     assert identity_key("https://e.com/list?page=2") != identity_key("https://e.com/list?page=3")

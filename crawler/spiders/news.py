@@ -129,6 +129,9 @@ class NewsSpider(Spider):
         self.list_pages: Counter[str] = Counter()
         # Sources whose last run stopped short: their known listings are walked again.
         self.resuming: set[str] = set()
+        # ``PageAnalysis.page_print`` of the pages whose links were read this run: a page seen
+        # again under another URL (a catch-all's copies) has nothing new to follow.
+        self.page_prints: set[int] = set()
         self.started_at = now_iso()
 
     @classmethod
@@ -456,6 +459,12 @@ class NewsSpider(Spider):
         # The raw body is archived in the WARC and no longer needed: do not carry it further.
         page.body = b""
         yield ExtractedPage(page, analysis.extracted, analysis.derived)
+        if analysis.page_print:
+            if analysis.page_print in self.page_prints:
+                self.logger.debug("%s repeats a page read before: links not followed", page.url)
+                self.crawler.stats.inc_value(_stat(source_id, "repeated_pages"))
+                return
+            self.page_prints.add(analysis.page_print)
         for request in self._follow(response, source_id, analysis):
             yield request
 

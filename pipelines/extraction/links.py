@@ -7,6 +7,7 @@ tree, costs the crawl process nothing.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -22,6 +23,12 @@ class RawLinks:
     alternates: tuple[tuple[str, str, str], ...]  # (rel, type, href) of <link> elements
     examined: int  # anchors looked at (the page may have had more)
     nexts: tuple[str, ...] = ()  # absolute URLs of rel="next" anchors and <link>s: the next page
+    # digest of the anchors as written (unresolved, queries and ";params" cut): equal for copies of one page
+    # served at several paths, whose relative links resolve to different URLs
+    written: bytes = b""
+
+
+_WRITTEN_PATH = re.compile(r"[?;#]")
 
 
 def _resolve(base: str, href: str) -> str | None:
@@ -87,9 +94,14 @@ def read_links(tree: HtmlElement, url: str, limit: int) -> RawLinks:
             seen.add(absolute)
             anchors.append(absolute)
     nexts = (_resolve(base, href) for href in next_hrefs[:4])
+    written = hashlib.blake2b(digest_size=8)
+    for href in hrefs:
+        # a query or a ";param" may hold a session id, new on every copy
+        written.update(_WRITTEN_PATH.split(href, 1)[0].strip().encode("utf-8", "replace") + b"\n")
     return RawLinks(
         tuple(anchors),
         tuple(alternates),
         examined,
         tuple(dict.fromkeys(u for u in nexts if u and u.startswith(_SCHEMES))),
+        written.digest(),
     )

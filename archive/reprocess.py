@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from pipelines.article_parts import PARTS_CUT
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.extract import EXTRACTOR_VERSION
 from pipelines.frontier import parse_time
@@ -137,6 +138,9 @@ def reprocess(
                 counts["missing_capture"] += 1
                 continue
             page = _page(response, capture.source, capture.warc_file)
+            page.parts, complete = _parts(db, warc_dir, capture)
+            if not complete:
+                page.hints[PARTS_CUT] = "1"  # the stored reading, with every page, stands
             yield page, writer.source(capture.source)
 
     for done, (page, page_source, extraction) in enumerate(extracted_in_order(pages(), workers), 1):
@@ -144,6 +148,30 @@ def reprocess(
         if progress:
             progress(done + counts["missing_capture"], len(captures))
     return counts
+
+
+def _parts(
+    db: sqlite_utils.Database, warc_dir: Path, capture: StoredCapture
+) -> tuple[tuple[FetchedPage, ...], bool]:
+    """The later pages of a multi-page article, read from their captures, up to the first that
+    cannot be read; and whether every one was read."""
+    rows = db.execute(
+        "select warc_file, warc_offset from article_parts where article_id = ? order by part",
+        [capture.article_id],
+    ).fetchall()
+    parts = []
+    for warc_file, offset in rows:
+        try:
+            if warc_file is None:
+                raise OSError("the page was fetched with WARC capture off")
+            response = read_record(warc_dir / warc_file, offset)
+        except (OSError, WarcFormatError) as exc:
+            logger.error(
+                "article %s: cannot read a later page's capture: %s", capture.article_id, exc
+            )
+            return tuple(parts), False
+        parts.append(_page(response, capture.source, warc_file))
+    return tuple(parts), True
 
 
 def stale_articles(db: sqlite_utils.Database, warc_dir: Path) -> int:

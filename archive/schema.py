@@ -227,6 +227,26 @@ def _m015_not_found(db: sqlite_utils.Database) -> None:
     db["crawl_runs"].add_column("pages_not_found", int)
 
 
+def _m016_article_parts(db: sqlite_utils.Database) -> None:
+    """The later pages of articles split over several (pipelines/article_parts.py): where each
+    was captured, so that ``broadsheet reprocess`` joins them again."""
+    db["article_parts"].create(
+        {
+            "article_id": str,
+            "part": int,  # 2 for the second page, and so on
+            "url": str,
+            "fetched_at": str,
+            "warc_file": str,
+            "warc_offset": int,
+            "warc_length": int,
+            "warc_record_id": str,
+        },
+        pk=("article_id", "part"),
+        foreign_keys=[("article_id", "articles", "id")],
+        if_not_exists=True,
+    )
+
+
 # (name, function) in the order they must run. Never reorder or rename an applied migration.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m001_core", _m001_core),
@@ -244,6 +264,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("m013_published_date_index", _m013_published_date_index),
     ("m014_write_path", _m014_write_path),
     ("m015_not_found", _m015_not_found),
+    ("m016_article_parts", _m016_article_parts),
 )
 
 

@@ -67,7 +67,8 @@ def build_record(
     otherwise)."""
     canonical = trusted_canonical(page.url, extracted.canonical_url, source_url)
     identity_url = canonical or canonicalize(page.url)
-    seen = dict.fromkeys(canonicalize(u) for u in (*page.redirect_urls, page.url, canonical) if u)
+    urls = (*page.redirect_urls, page.url, canonical, *(part.url for part in page.parts))
+    seen = dict.fromkeys(canonicalize(u) for u in urls if u)
     return ArticleRecord(
         id=article_id(identity_url),
         url=canonicalize(page.url),
@@ -79,6 +80,7 @@ def build_record(
         seen_urls=tuple(seen),
         http_status=page.status,
         warc=page.warc,
+        parts=page.parts,
     )
 
 
@@ -95,4 +97,5 @@ def fallback_record(record: ArticleRecord) -> ArticleRecord:
         seen_urls=tuple(u for u in record.seen_urls if u != record.canonical_url) or (record.url,),
         http_status=record.http_status,
         warc=record.warc,
+        parts=record.parts,
     )

@@ -31,14 +31,24 @@ def encode(message: Message) -> str:
     if message.sources:
         data["sources"] = list(message.sources)
     if message.page is not None:
-        page = replace(message.page.page, body=b"")
-        data["page"] = asdict(page) | {"body": None}
+        page = replace(message.page.page, body=b"", parts=())
+        parts = [
+            asdict(replace(part, body=b"", parts=())) | {"body": None}
+            for part in message.page.page.parts
+        ]
+        data["page"] = asdict(page) | {"body": None, "parts": parts}
         data["extracted"] = asdict(message.page.extracted)
     if message.fetch is not None:
         data["fetch"] = asdict(message.fetch)
     if message.counts:
         data["counts"] = message.counts
     return json.dumps(data, ensure_ascii=False)
+
+
+def _page_fields(data: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(data, body=b"", parts=())
+    fields["redirect_urls"] = tuple(fields.get("redirect_urls") or ())
+    return fields
 
 
 class BadMessage(ValueError):
@@ -50,8 +60,10 @@ def decode(text: str | bytes) -> Message:
         data = json.loads(text)
         page = None
         if "page" in data:
-            fields = dict(data["page"], body=b"")
-            fields["redirect_urls"] = tuple(fields.get("redirect_urls") or ())
+            fields = _page_fields(data["page"])
+            fields["parts"] = tuple(
+                FetchedPage(**_page_fields(part)) for part in data["page"].get("parts") or ()
+            )
             extracted = dict(data["extracted"], kind=PageKind(data["extracted"]["kind"]))
             page = ExtractedPage(FetchedPage(**fields), Extracted(**extracted))
         fetch = FetchRecord(**data["fetch"]) if "fetch" in data else None

@@ -77,6 +77,9 @@ class FetchedPage:
     # Where the raw response is archived: warc_file, warc_offset, warc_length, warc_record_id,
     # warc_payload_digest (pipelines.warcs.WarcRef.row()); None when WARC capture is off.
     warc: dict[str, object] | None = None
+    # The later pages of an article split over several (pipelines.article_parts), in order; the
+    # crawl drops their bodies once extracted, reprocessing reads them from their WARC records.
+    parts: tuple[FetchedPage, ...] = ()
 
 
 @constructor_pickle
@@ -128,6 +131,7 @@ class ArticleRecord:
     seen_urls: tuple[str, ...] = ()  # every URL that reached this article on this fetch
     http_status: int = 200
     warc: dict[str, object] | None = None  # the capture this record was extracted from
+    parts: tuple[FetchedPage, ...] = ()  # the article's later pages (FetchedPage.parts)
 
 
 @constructor_pickle

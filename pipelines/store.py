@@ -13,6 +13,7 @@ from enum import StrEnum
 
 import sqlite_utils
 
+from .article_parts import PARTS_CUT
 from .dedup import bodies_agree, build_record, fallback_record, identity_key
 from .enrich import Derived, derive, relevance_columns, store_derived
 from .faults import CrashPoints
@@ -183,6 +184,7 @@ class ArchiveWriter:
         return {"id": rows[0][0], "url": rows[0][1]} if rows else None
 
     def _link_urls(self, article_id: str, record: ArticleRecord, via: str) -> None:
+        part_urls = {canonicalize(part.url) for part in record.parts}
         for url in record.seen_urls:
             kind = via
             if via == "fetched":
@@ -191,6 +193,8 @@ class ArchiveWriter:
                     if url == record.url
                     else ("canonical" if url == record.canonical_url else "redirect")
                 )
+                if kind == "redirect" and url in part_urls:
+                    kind = "part"
             self.db.execute(
                 "insert into article_urls (url, article_id, source, via, first_seen_at, last_seen_at)"
                 " values (?, ?, ?, ?, ?, ?) on conflict(url) do update set"
@@ -320,12 +324,12 @@ class ArchiveWriter:
             extracted = dataclasses.replace(extracted, body=cleaned)
         # The workers hashed the body they saw; a body cleaned here is hashed again.
         body_hash = "" if removed else derived.body_hash
+        record = build_record(page, extracted, source.url, body_hash)
         with immediate(self.db):  # the article and its block counts in one transaction
-            result = self.store_article(
-                build_record(page, extracted, source.url, body_hash),
-                derived.signature,
-                relevance_columns(derived),
-            )
+            if self._fewer_parts(record, page):
+                result = StoreResult(Outcome.UNCHANGED, record.id)
+            else:
+                result = self.store_article(record, derived.signature, relevance_columns(derived))
             evaluate = result.outcome in _OBSERVED and self.templates.observe(
                 page.source_id, result.article_id, extracted_body, page.fetched_at
             )
@@ -344,7 +348,42 @@ class ArchiveWriter:
                 301, result.article_id, page.fetched_at,
             )  # fmt: skip
         self._adopt_redirects(result.article_id, page)
+        self._record_parts(result, page)
         return result
+
+    def _fewer_parts(self, record: ArticleRecord, page: FetchedPage) -> bool:
+        """A multi-page article whose later page could not be fetched this time: the stored
+        reading, with every page, stands (a failed fetch is no revision by the publisher)."""
+        if not page.hints.get(PARTS_CUT):
+            return False
+        row = self.db.execute(
+            "select count(*) from article_parts where article_id = ?", [record.id]
+        ).fetchone()
+        return row[0] > len(page.parts)
+
+    def _record_parts(self, result: StoreResult, page: FetchedPage) -> None:
+        """The later pages of a multi-page article: known to later runs as pages of it, and,
+        when this fetch is the article's stored reading, where each was captured."""
+        if result.outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.TOUCHED):
+            with immediate(self.db):
+                self.db.execute(
+                    "delete from article_parts where article_id = ?", [result.article_id]
+                )
+                for number, part in enumerate(page.parts, start=2):
+                    warc = part.warc or {}
+                    self.db["article_parts"].insert(
+                        {"article_id": result.article_id, "part": number, "url": part.url,
+                         "fetched_at": part.fetched_at, "warc_file": warc.get("warc_file"),
+                         "warc_offset": warc.get("warc_offset"),
+                         "warc_length": warc.get("warc_length"),
+                         "warc_record_id": warc.get("warc_record_id")}
+                    )  # fmt: skip
+        for number, part in enumerate(page.parts, start=2):
+            self.record_page(
+                part.url, page.source_id, PageKind.ARTICLE.value, f"page {number} of {page.url}",
+                part.status, result.article_id, part.fetched_at,
+                part.headers.get("etag", ""), part.headers.get("last-modified", ""),
+            )  # fmt: skip
 
     def record_fetch(self, fetch: FetchRecord) -> None:
         """Remember a fetch that produced no page: a document, a 304, a redirect, a 404."""

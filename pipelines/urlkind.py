@@ -193,7 +193,7 @@ def _hint(url: str) -> PageKind | None:
     return None
 
 
-def _list_position(url: str) -> tuple[str, int | None]:
+def list_position(url: str) -> tuple[str, int | None]:
     """(the list a URL is a page of, its page number or None when it has none): the list is
     the host, the path without its /page/N part and the query without its page parameter."""
     parts = urlsplit(url.strip())
@@ -212,7 +212,7 @@ def _list_position(url: str) -> tuple[str, int | None]:
 def list_key(url: str) -> str:
     """The list a URL is a page of: equal for /news, /news/page/3/ and /news?page=3."""
     try:
-        return _list_position(url)[0]
+        return list_position(url)[0]
     except (ValueError, TypeError, AttributeError):
         return url
 
@@ -234,13 +234,13 @@ def other_pages_of_list(url: str, candidates: Iterable[str]) -> list[str]:
     if not marked:
         return []
     try:
-        here, number = _list_position(url)
+        here, number = list_position(url)
     except (ValueError, TypeError, AttributeError):
         return []
     found = []
     for candidate in marked:
         try:
-            there, then = _list_position(candidate)
+            there, then = list_position(candidate)
         except (ValueError, TypeError, AttributeError):
             continue
         if here == there and then is not None and then != number:

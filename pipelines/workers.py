@@ -11,6 +11,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
 
+from .article_parts import is_continuation, join_part
 from .enrich import Derived, derive
 from .extract import analyse_html, extract_page
 from .faults import CrashPoints
@@ -25,10 +26,16 @@ logger = logging.getLogger(__name__)
 
 
 def process_fetched(page: FetchedPage, source: Source) -> tuple[Extracted, Derived | None]:
-    """Everything CPU-bound about one page: extraction and, for articles, the derived data."""
+    """Everything CPU-bound about one page: extraction and, for articles, the derived data.
+    The text of its later pages (``page.parts``), when it has them, is joined to its own."""
     extracted = extract_page(page.body, page.url, encoding=page.encoding, hints=page.hints)
     if extracted.kind is not PageKind.ARTICLE:
         return extracted, None
+    for part in page.parts:
+        more = extract_page(part.body, part.url, encoding=part.encoding, hints=part.hints)
+        if not is_continuation(extracted, more):
+            break
+        extracted = join_part(extracted, more)
     return extracted, derive(extracted, source)
 
 
@@ -94,6 +101,16 @@ class PageAnalyser:
 
     def extract(self, page: FetchedPage, source: Source) -> tuple[Extracted, Derived | None]:
         return process_fetched(page, source)
+
+    def add_part(
+        self, article: Extracted, part: Extracted, source: Source
+    ) -> tuple[Extracted, Derived] | None:
+        """The article with its next page's text, and its derived data; None when that page
+        does not continue it."""
+        if not is_continuation(article, part):
+            return None
+        joined = join_part(article, part)
+        return joined, derive(joined, source)
 
     def analyse(self, page: FetchedPage, source: Source, link_limit: int) -> PageAnalysis:
         self.crash_points.maybe_crash("extract")

@@ -9,11 +9,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from archive.cli import LOCAL_CRAWL_SETTINGS
 
 HTML = "text/html; charset=utf-8"
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A keep-alive request handler that logs nothing (the tests count what they need)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 class LoopbackSite(ThreadingHTTPServer):

@@ -16,14 +16,13 @@ from __future__ import annotations
 import datetime
 import gzip
 import json
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import sqlite_utils
 
 from tests.hostile import content
-from tests.loopback import LoopbackSite, crawl_site, reply
+from tests.loopback import LoopbackSite, QuietHandler, crawl_site, reply
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +43,7 @@ class _Site(LoopbackSite):
         self.agents: set[str] = set()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Site
 
     def do_GET(self) -> None:
@@ -65,9 +64,6 @@ class _Handler(BaseHTTPRequestHandler):
             reply(self, 200, html.encode())
         else:
             reply(self, 404, b"not found")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def _sitemap() -> bytes:

@@ -10,16 +10,14 @@ longer than ``DEPTH_LIMIT``, which alone would stop at the fifth page.
 from __future__ import annotations
 
 import subprocess
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlite_utils
 
 from crawler import settings as crawl_defaults
 from tests.hostile import content
-from tests.loopback import LoopbackSite, crawl_logged, crawl_site, reply
+from tests.loopback import LoopbackSite, QuietHandler, crawl_logged, crawl_site, reply
 
 pytestmark = pytest.mark.e2e
 
@@ -58,9 +56,8 @@ def _list_page(title: str, stories: list[int], next_url: str, head: str, pager: 
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _ListSite
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         self.server.log_path(self.path)
@@ -95,9 +92,6 @@ class _Handler(BaseHTTPRequestHandler):
                 title = f"Software exports reach a new high, report number {n}"
                 return content.article_html(title, content.paragraphs(f"story-{n}")).encode()
         return None
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlite_utils
 
 from tests.hostile import content
-from tests.loopback import LoopbackSite, crawl_logged, reply
+from tests.loopback import LoopbackSite, QuietHandler, crawl_logged, reply
 
 pytestmark = pytest.mark.e2e
 
@@ -49,9 +47,8 @@ class _TrapSite(LoopbackSite):
         return f"{_story(n)}?_={next(self.tokens)}"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _TrapSite
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         self.server.log_path(self.path)
@@ -87,9 +84,6 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return page.encode()
         return None
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

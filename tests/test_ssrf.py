@@ -18,7 +18,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from crawler.ssrf import (
     refusal_reason,
 )
 from tests.hostile import content
-from tests.loopback import LoopbackSite, reply
+from tests.loopback import LoopbackSite, QuietHandler, reply
 
 GUARD = AddressPolicy.create()
 OPEN = AddressPolicy.create(allow_private=True)
@@ -314,9 +313,8 @@ class _Site(LoopbackSite):
         self.seen: list[tuple[str, str]] = []  # (Host header, path)
 
 
-class _SiteHandler(BaseHTTPRequestHandler):
+class _SiteHandler(QuietHandler):
     server: _Site
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         with self.server.lock:
@@ -338,9 +336,6 @@ class _SiteHandler(BaseHTTPRequestHandler):
         elif self.path.startswith("/secret"):
             status, body = 200, b"the secret"
         reply(self, status, body, headers)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture

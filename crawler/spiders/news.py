@@ -13,6 +13,7 @@ reveals nothing new is not followed further.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from twisted.python.failure import Failure
 
 from crawler.depth import SAME_DEPTH
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
+from pipelines.article_parts import MAX_PARTS, PARTS_CUT, next_part, other_pages
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.frontier import (
     CrawlMemory,
@@ -75,6 +77,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 # kept along rel="next" chains whose URLs do not show a page number.
 LIST_KEY = "broadsheet_list"
 DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
+# The article read so far (an ExtractedPage) while the next of its pages is fetched.
+PARTS = "broadsheet_parts"
 # Priorities: articles from feeds/sitemaps first, then pages that may be articles, then lists.
 # The next page of a list that is yielding new articles comes before them all but the discovery
 # documents: one request brings a page of article links, and walking the list early keeps the
@@ -82,6 +86,13 @@ DOCUMENT_ROLES = frozenset({"robots", "sitemap", "feed"})
 PRIORITY = {
     "robots": 30, "feed": 25, "sitemap": 20, "next": 15, "entry": 10, "page": 0, "listing": -10,
 }  # fmt: skip
+
+
+def _cut(article: ExtractedPage) -> ExtractedPage:
+    """An article whose next page could not be fetched: marked, so that the store keeps a stored
+    reading that has more of its pages."""
+    article.page.hints[PARTS_CUT] = "1"
+    return article
 
 
 def redirect_chain(response: Response) -> tuple[str, ...]:
@@ -173,15 +184,23 @@ class NewsSpider(Spider):
     # --- requests -----------------------------------------------------------------------------
 
     def _request(
-        self, url: str, source_id: str, role: str, callback: Any, **meta: Any
+        self,
+        url: str,
+        source_id: str,
+        role: str,
+        callback: Any,
+        *,
+        conditional: bool = True,
+        **meta: Any,
     ) -> Request | None:
-        """A request within the source's budget, conditional when the URL is known, or None."""
+        """A request within the source's budget, conditional when the URL is known (and
+        ``conditional``), or None."""
         if self.scheduled[source_id] >= self.policy.max_requests:
             self.crawler.stats.inc_value(_stat(source_id, "over_budget"))
             return None
         self.scheduled[source_id] += 1
         known = meta.pop("known", None) or (None if self.policy.recrawl else self._known(url))
-        headers = {} if self.policy.recrawl else conditional_headers(known)
+        headers = conditional_headers(known) if conditional and not self.policy.recrawl else {}
         page = role not in DOCUMENT_ROLES
         return Request(
             url,
@@ -400,11 +419,16 @@ class NewsSpider(Spider):
         self, response: Response, **_: Any
     ) -> AsyncIterator[Request | ExtractedPage | FetchRecord]:
         source_id = response.meta["source"]
+        # Set when this page is the next page of an article read so far: that article is passed
+        # on whatever becomes of this fetch.
+        article: ExtractedPage | None = response.meta.get(PARTS)
         self.crawler.stats.inc_value(_stat(source_id, "pages_fetched"))
         if self._not_modified(response):
             yield self._record(response, response.meta.get("known_kind") or "listing")
             return
         if response.status in REDIRECTS:
+            if article is not None:
+                yield article  # a page number the site sends elsewhere: the article ends here
             for output in self._redirect(response, source_id):
                 yield output
             return
@@ -412,6 +436,8 @@ class NewsSpider(Spider):
         if not isinstance(response, TextResponse) or not any(t in content_type for t in HTML_TYPES):
             self.logger.info("skipped non-HTML %s (%s)", response.url, content_type or "no type")
             self.crawler.stats.inc_value(_stat(source_id, "not_html"))
+            if article is not None:
+                yield article
             return
         page = FetchedPage(
             url=response.url,
@@ -450,15 +476,28 @@ class NewsSpider(Spider):
             self.stopping = (
                 stop_crawl(self.crawler, "extraction_workers_died", why) or self.stopping
             )
+            if article is not None:
+                yield _cut(article)
             return
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop the crawl
             self.logger.error("extraction failed for %s: %s", response.url, exc)
             self.crawler.stats.inc_value(_stat(source_id, "errors"))
             self.crawler.stats.inc_value(_stat(source_id, "extract_errors"))
+            if article is not None:
+                yield _cut(article)
             return
         # The raw body is archived in the WARC and no longer needed: do not carry it further.
         page.body = b""
-        yield ExtractedPage(page, analysis.extracted, analysis.derived)
+        item = ExtractedPage(page, analysis.extracted, analysis.derived)
+        if article is not None:
+            joined = await self._add_part(article, page, analysis, source)
+            if joined is None:  # no continuation after all: the article, then this page alone
+                yield article
+            else:
+                item = joined
+        # An article with a further page waits for it, carried by the request for it.
+        request = self._next_part_request(item, page.url, analysis, source_id)
+        yield item if request is None else request
         if analysis.page_print:
             if analysis.page_print in self.page_prints:
                 self.logger.debug("%s repeats a page read before: links not followed", page.url)
@@ -467,6 +506,55 @@ class NewsSpider(Spider):
             self.page_prints.add(analysis.page_print)
         for request in self._follow(response, source_id, analysis):
             yield request
+
+    async def _add_part(
+        self, article: ExtractedPage, page: FetchedPage, analysis: PageAnalysis, source: Any
+    ) -> ExtractedPage | None:
+        """``article`` with ``page``, fetched as its next page, joined to it; None when ``page``
+        does not continue it (pipelines.article_parts.is_continuation)."""
+        try:
+            joined = await asyncio.wrap_future(
+                self.analyser.call("add_part", article.extracted, analysis.extracted, source)
+            )
+        except Exception as exc:  # noqa: BLE001 - the article read so far is still passed on
+            self.logger.error("joining %s to %s failed: %s", page.url, article.page.url, exc)
+            return None
+        if joined is None:
+            return None
+        extracted, derived = joined
+        first = dataclasses.replace(article.page, parts=(*article.page.parts, page))
+        self.crawler.stats.inc_value(_stat(page.source_id, "article_parts"))
+        return ExtractedPage(first, extracted, derived)
+
+    def _next_part_request(
+        self, item: ExtractedPage, url: str, analysis: PageAnalysis, source_id: str
+    ) -> Request | None:
+        """A request for the next page of the article ``item``, whose page at ``url`` was just
+        read, carrying the article; None when it has no further page (or may not fetch it)."""
+        if item.extracted.kind is not PageKind.ARTICLE or len(item.page.parts) + 1 >= MAX_PARTS:
+            return None
+        target = next_part(url, analysis.list_pages)
+        if target is None:
+            return None
+        key = link_key(target)
+        robots = self.robots.get(urlsplit(target).netloc)
+        if (
+            key in self.requested
+            or not self.scopes[source_id].contains(target)
+            or (robots is not None and not robots.can_fetch(target, self.robots_agent))
+        ):
+            return None
+        # Never conditional: a 304 would leave the article without this page's text.
+        request = self._request(
+            target, source_id, "page", self.parse_page, conditional=False, via="part"
+        )
+        if request is None:
+            return None
+        self.requested.add(key)
+        # Its own key is taken (above); the article waits for it, so it comes soon.
+        request = request.replace(dont_filter=True, priority=PRIORITY["next"])
+        request.meta[PARTS] = item
+        return request
 
     def _redirect(self, response: Response, source_id: str) -> Iterator[Request | FetchRecord]:
         location = response.headers.get(b"Location")
@@ -515,9 +603,15 @@ class NewsSpider(Spider):
         listings: list[Request] = []
         pages: list[Request] = []  # other pages of the list this page is a page of
         siblings = set(analysis.list_pages)
+        # An article's own other pages are read through it (_next_part_request), not alone.
+        if analysis.extracted.kind is PageKind.ARTICLE or PARTS in response.meta:
+            siblings -= set(other_pages(response.url, siblings))
+        own = set(analysis.list_pages) - siblings
         unlinked = set(siblings)
         for link in links:
             unlinked.discard(link.url)
+            if link.url in own:
+                continue
             request = self._page_request(link.url, source_id, scope, "link", {}, link=link)
             if request is None:
                 continue
@@ -570,9 +664,12 @@ class NewsSpider(Spider):
             request.meta[SAME_DEPTH] = True
             self.crawler.stats.inc_value(_stat(source_id, "list_pages_followed"))
 
-    def on_error(self, failure: Failure) -> Iterator[FetchRecord]:
+    def on_error(self, failure: Failure) -> Iterator[FetchRecord | ExtractedPage]:
         request = failure.request  # type: ignore[attr-defined]
         source_id = request.meta.get("source", "")
+        article = request.meta.get(PARTS)
+        if article is not None:
+            yield _cut(article)  # the article's pages read so far are stored all the same
         role = request.meta.get("role", "")
         reason = failure.getErrorMessage() or failure.type.__name__
         response = getattr(failure.value, "response", None)

@@ -1,0 +1,112 @@
+"""Multi-page articles: pipelines.article_parts, the joined extraction and the wire format."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipelines.article_parts import (
+    is_continuation,
+    join_part,
+    next_part,
+    other_pages,
+)
+from pipelines.messages import Message, decode, encode
+from pipelines.models import Extracted, ExtractedPage, FetchedPage, PageKind, Source
+from pipelines.workers import PageAnalyser, process_fetched
+from tests.hostile import content
+
+E = "https://e.example"
+
+
+@pytest.mark.parametrize(
+    ("url", "candidates", "expected"),
+    [
+        (f"{E}/news/story", [f"{E}/news/story?page=2", f"{E}/news/other?page=2"], "?page=2"),
+        (f"{E}/news/story?page=2", [f"{E}/news/story", f"{E}/news/story?page=3"], "?page=3"),
+        (f"{E}/news/story?id=7", [f"{E}/news/story?id=7&seite=2"], "?id=7&seite=2"),
+        (f"{E}/news/story-slug/", [f"{E}/news/story-slug/2/"], "/2/"),
+        (f"{E}/news/story-slug/2/", [f"{E}/news/story-slug/", f"{E}/news/story-slug/3/"], "/3/"),
+        (f"{E}/news/story", [f"{E}/news/next-story"], None),  # rel=next naming the next post
+        (f"{E}/news/story", [f"{E}/news/story?page=3"], None),  # not the next number
+        (f"{E}/news/12", [f"{E}/news/13"], None),  # an id after no slug: another story
+        (f"{E}/2024/05/", [f"{E}/2024/06/"], None),  # a month, not a page
+        (f"{E}/news/story", ["https://other.example/news/story?page=2"], None),
+    ],
+)
+def test_next_part(url: str, candidates: list[str], expected: str | None) -> None:
+    found = next_part(url, candidates)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.endswith(expected)
+
+
+def test_other_pages_are_the_articles_own() -> None:
+    candidates = [f"{E}/news/story?page={n}" for n in (1, 2, 3)] + [f"{E}/news/x?page=2"]
+    assert other_pages(f"{E}/news/story", candidates) == candidates[:3]
+
+
+@given(st.text(max_size=60), st.lists(st.text(max_size=60), max_size=5))
+def test_next_part_never_raises_and_picks_a_candidate(url: str, candidates: list[str]) -> None:
+    found = next_part(url, candidates)
+    assert found is None or found in candidates
+
+
+def _extracted(title: str, body: str, kind: PageKind = PageKind.ARTICLE) -> Extracted:
+    return Extracted(kind=kind, title=title, body=body, comments=[f"{title} comment"])
+
+
+def test_a_continuation_has_new_text_and_the_articles_headline_or_markup() -> None:
+    first = _extracted("Software exports grow", "Page one text.")
+    assert is_continuation(first, _extracted("Software exports grow (2)", "Page two text."))
+    listing = PageKind.LISTING
+    assert is_continuation(first, _extracted("Software exports grow - page 2", "More.", listing))
+    assert not is_continuation(first, _extracted("Bank rates", "Other text.", listing))
+    assert not is_continuation(first, _extracted("Software exports grow", "Page one text."))
+    assert not is_continuation(first, _extracted("Software exports grow", "  "))
+
+
+@given(st.lists(st.text(min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=5))
+def test_joined_pages_keep_every_text_in_order(texts: list[str]) -> None:
+    article = _extracted("Headline", texts[0])
+    for text in texts[1:]:
+        article = join_part(article, _extracted("Headline", text))
+    positions = []
+    start = 0
+    for text in texts:
+        start = article.body.index(text.strip(), start)
+        positions.append(start)
+    assert positions == sorted(positions)
+    assert article.title == "Headline" and len(article.comments) == len(texts)
+
+
+def _page(url: str, title: str, name: str) -> FetchedPage:
+    html = content.article_html(title, content.paragraphs(name, 4))
+    return FetchedPage(url=url, source_id="s", body=html.encode(), encoding="utf-8")
+
+
+def test_reprocessing_joins_the_stored_pages_as_the_crawl_did() -> None:
+    source = Source("s", f"{E}/")
+    first = _page(f"{E}/news/story", "Software exports grow", "p1")
+    second = _page(f"{E}/news/story?page=2", "Software exports grow", "p2")
+    alone, _ = process_fetched(first, source)
+    crawl = PageAnalyser().add_part(alone, process_fetched(second, source)[0], source)
+    assert crawl is not None
+    first.parts = (second,)
+    offline, derived = process_fetched(first, source)
+    assert offline.body == crawl[0].body
+    assert content.paragraphs("p2", 4)[-1] in offline.body
+    assert derived is not None and derived.body_hash == crawl[1].body_hash
+
+
+def test_the_wire_carries_an_articles_later_pages() -> None:
+    part = FetchedPage(url=f"{E}/s?page=2", source_id="s", body=b"<html>", warc={"warc_file": "a"})
+    page = FetchedPage(url=f"{E}/s", source_id="s", body=b"<html>", parts=(part,))
+    message = Message("page", "run", page=ExtractedPage(page, _extracted("T", "Body")))
+    decoded = decode(encode(message)).page
+    assert decoded is not None
+    assert [(p.url, p.warc, p.body) for p in decoded.page.parts] == [
+        (f"{E}/s?page=2", {"warc_file": "a"}, b"")
+    ]

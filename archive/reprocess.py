@@ -15,15 +15,17 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipelines.article_parts import PARTS_CUT
+from pipelines.article_parts import PARTS_CUT, first_page, is_continuation, join_part
 from pipelines.clock import now_iso, to_iso_utc
+from pipelines.enrich import derive
 from pipelines.extract import EXTRACTOR_VERSION
 from pipelines.frontier import parse_time
-from pipelines.models import FetchedPage, Source, SourcesConfig
+from pipelines.models import FetchedPage, PageKind, Source, SourcesConfig
 from pipelines.scope import scopes_for
 from pipelines.store import ArchiveWriter
+from pipelines.urls import identity_key
 from pipelines.warcs import RecordHead, WarcFormatError, WarcResponse, iter_responses, read_record
-from pipelines.workers import Extraction, extracted_in_order
+from pipelines.workers import Extraction, extracted_in_order, process_fetched
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +176,41 @@ def _parts(
     return tuple(parts), True
 
 
+def _as_later_page(
+    db: sqlite_utils.Database, page: FetchedPage, source: Source, extraction: Extraction | None
+) -> tuple[FetchedPage, Extraction] | None:
+    """A WARC's page that is the next page of an article stored from the same import (the crawl
+    captured it as one): that article's first page, from its capture, with its pages so far and
+    this one, and their joined extraction. None for any other page."""
+    found = first_page(page.url)
+    if found is None or extraction is None or page.warc is None:
+        return None
+    first_url, number = found
+    row = db.execute(
+        "select a.id, a.warc_file, a.warc_offset from pages p join articles a on a.id ="
+        " p.article_id where p.identity = ? and a.warc_file is not null limit 1",
+        [identity_key(first_url)],
+    ).fetchone()
+    if row is None:
+        return None
+    capture = StoredCapture(row[0], page.source_id, "", row[1], row[2])
+    parts, complete = _parts(db, Path("/"), capture)  # imported captures have absolute paths
+    if not complete or number != len(parts) + 2:
+        return None  # a page out of order, or a gap: stored as a page of its own
+    try:
+        first = _page(read_record(Path(capture.warc_file), capture.warc_offset), page.source_id,
+                      capture.warc_file)  # fmt: skip
+    except (OSError, WarcFormatError):
+        return None
+    first.parts = parts
+    article, _ = process_fetched(first, source)
+    if article.kind is not PageKind.ARTICLE or not is_continuation(article, extraction[0]):
+        return None
+    joined = join_part(article, extraction[0])
+    first.parts = (*parts, page)
+    return first, (joined, derive(joined, source))
+
+
 def stale_articles(db: sqlite_utils.Database, warc_dir: Path) -> int:
     """Articles whose stored reading comes from an older extractor and whose capture's WARC file
     is there to read again (a file an operator has removed is not asked for on every run)."""
@@ -236,6 +273,9 @@ def import_warcs(
                 yield _page(response, source_id, resolved), config.get(source_id)
 
     for page, source, extraction in extracted_in_order(pages(), workers):
+        joined = _as_later_page(db, page, source, extraction)
+        if joined is not None:  # the article, stored again with one page more
+            page, extraction = joined
         _store(writer, page, source, extraction, per_source[page.source_id])
     for source_id, counts in per_source.items():
         totals.update(counts)

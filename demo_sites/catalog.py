@@ -136,6 +136,7 @@ class Traps:
     slash_variant: str  # the other-slash twin of an article path, linked from home
     fragment_link: str  # article path + "#comments", linked from home
     print_suffix: str = "?print=1"  # appended to any article path
+    paged: str = ""  # an article served in two pages (?page=2), the print version whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +297,7 @@ def _build_outlet(raw: Mapping[str, Any], all_raw: Mapping[str, Mapping[str, Any
         utm_links=tuple(art_path(s) for s in traps_raw["utm"]),
         slash_variant=slash_target[:-1] if slash_target.endswith("/") else slash_target + "/",
         fragment_link=art_path(traps_raw["fragment"]) + "#comments",
+        paged=art_path(traps_raw["paged"]) if traps_raw.get("paged") else "",
     )
     return Outlet(
         id=meta["id"],

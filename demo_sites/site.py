@@ -6,6 +6,7 @@ edition changes, so request threads never see a half-updated site.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -184,6 +185,8 @@ class Site:
         if article is not None:
             if query.get("print") == ["1"]:
                 return cached(self.theme.print_article(self, article), HTML, self.modified(article))
+            if article.path == traps.paged:
+                return cached(self._paged(article, page), HTML, self.modified(article))
             return cached(self.theme.article(self, article), HTML, self.modified(article))
         amp = self._amp.get(path)
         if amp is not None:
@@ -192,6 +195,25 @@ class Site:
         if listing is not None:
             return self._html(self.theme.listing(self, listing))
         return Response(404, self.theme.not_found(self).encode("utf-8"))
+
+    def _paged(self, article: Article, page: str) -> str:
+        """``article`` split in two pages, as outlets serve long reads: half of its paragraphs on
+        each, the same canonical URL, a pager, and rel="next" / rel="prev" in the head."""
+        half = (len(article.paragraphs) + 1) // 2
+        number = 2 if page == "2" else 1
+        shown = article.paragraphs[:half] if number == 1 else article.paragraphs[half:]
+        html = self.theme.article(self, dataclasses.replace(article, paragraphs=shown))
+        first, second = self.href(article.path), self.href(article.path) + "?page=2"
+        rel = (
+            f'<link rel="next" href="{second}">'
+            if number == 1
+            else f'<link rel="prev" href="{first}">'
+        )
+        pager = (
+            f'<nav class="pager">Page {number} of 2: <a href="{first}">1</a> '
+            f'<a href="{second}">2</a></nav>'
+        )
+        return html.replace("</head>", rel + "</head>", 1).replace("</body>", pager + "</body>", 1)
 
     def _find_article(self, path: str) -> Article | None:
         # Both slash forms answer 200 (as many CMSes do); only rel=canonical tells them apart.

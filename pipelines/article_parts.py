@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .models import Extracted, PageKind
-from .urlkind import list_position
+from .urlkind import PAGE_PARAMS, list_position
 
 MAX_PARTS = 20  # pages of one article read at most; a longer chain is a trap, not a story
 _WORD = re.compile(r"\w+")
@@ -57,6 +57,35 @@ def _numbered_pages(url: str, candidates: Iterable[str]) -> Iterator[tuple[str, 
             yield candidate, then
         elif (c_host, c_path, c_query) == (host, path, query) and c_trailing != trailing:
             yield candidate, c_trailing
+
+
+_PAGE_IN_PATH = re.compile(r"/(?:page|seite|pagina)/(\d{1,4})/?$", re.IGNORECASE)
+_COUNTED_PARAMS = PAGE_PARAMS - {"start", "offset"}  # offsets count items, not pages
+
+
+def first_page(url: str) -> tuple[str, int] | None:
+    """(the URL of its first page, its number) when ``url`` names page 2 or later of something
+    (``?page=3``, ``/page/3``, ``/slug/3/``); None for a first page or a malformed URL. The first
+    page's URL may differ from the real one by a trailing slash: compare identity keys."""
+    try:
+        parts = urlsplit(url)
+        _, path, _, trailing = _numbered_path(url)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    number, kept = 1, []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in _COUNTED_PARAMS and value.isdigit():
+            number = int(value[:4])
+        else:
+            kept.append((key, value))
+    base = parts.path
+    if (match := _PAGE_IN_PATH.search(base)) is not None:
+        number, base = int(match.group(1)), base[: match.start()] or "/"
+    elif trailing > 1:
+        number, base = trailing, path or "/"
+    if number < 2:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, base, urlencode(kept), "")), number
 
 
 def other_pages(url: str, candidates: Iterable[str]) -> list[str]:

@@ -52,7 +52,7 @@ _NON_HTML_EXTS = frozenset(
         "rdf", "txt", "ics", "vcf",
     }
 )  # fmt: skip
-_PAGE_PARAMS = frozenset({"page", "paged", "pg", "p_page", "pagina", "seite", "start", "offset"})
+PAGE_PARAMS = frozenset({"page", "paged", "pg", "p_page", "pagina", "seite", "start", "offset"})
 _ITEM_KEYS = frozenset({"p", "id", "story", "article", "guid", "doc", "newsid", "aid", "idx"})
 # a bare query key naming an item by kind and number: SPIP's "spip.php?article717", "?breve42"
 _ITEM_NAME = re.compile(r"^(?:article|breve|news|post|story)\d+$", re.IGNORECASE)
@@ -92,7 +92,7 @@ def url_shape(url: str) -> UrlShape:
     query = parse_qsl(parts.query, keep_blank_values=True)
     page_number = 0
     for key, value in query:
-        if key.lower() in _PAGE_PARAMS and value.isdigit():
+        if key.lower() in PAGE_PARAMS and value.isdigit():
             page_number = int(value[:6])
     segments: list[str] = []
     i = 0
@@ -112,7 +112,7 @@ def url_shape(url: str) -> UrlShape:
         or (len(v) > 6 and (k.lower() in _ITEM_KEYS or k.lower().endswith("id")))
         or (not v and bool(_ITEM_NAME.match(k)))
         for k, v in ((k, v.rstrip("/")) for k, v in query)
-        if k.lower() not in _PAGE_PARAMS and k.lower() not in {"cat", "category", "year"}
+        if k.lower() not in PAGE_PARAMS and k.lower() not in {"cat", "category", "year"}
     )
     joined = "/".join(segments)
     date_only = (
@@ -201,7 +201,7 @@ def list_position(url: str) -> tuple[str, int | None]:
     number = shape.page_number if shape.page_number else None
     others = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key.lower() in _PAGE_PARAMS and value.isdigit():
+        if key.lower() in PAGE_PARAMS and value.isdigit():
             number = shape.page_number
         else:
             others.append(f"{key}={value}")

@@ -114,7 +114,9 @@ class PageAnalyser:
 
     def analyse(self, page: FetchedPage, source: Source, link_limit: int) -> PageAnalysis:
         self.crash_points.maybe_crash("extract")
-        hint = url_kind_hint(page.url)  # a URL that says "list" or "about" is not extracted
+        # A URL that says "list" or "about" is not extracted; the next page of an article
+        # ("/news/story?page=2") says "list" and is read all the same.
+        hint = None if page.discovered_via == "part" else url_kind_hint(page.url)
         extracted, raw = analyse_html(
             page.body,
             page.url,

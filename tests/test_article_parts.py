@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipelines.article_parts import (
+    first_page,
     is_continuation,
     join_part,
     next_part,
@@ -110,3 +111,36 @@ def test_the_wire_carries_an_articles_later_pages() -> None:
     assert [(p.url, p.warc, p.body) for p in decoded.page.parts] == [
         (f"{E}/s?page=2", {"warc_file": "a"}, b"")
     ]
+
+
+def test_the_next_page_of_an_article_is_read_whatever_its_url_says() -> None:
+    # "/business?page=2" looks like page 2 of a section, which is not extracted
+    page = _page(f"{E}/business?page=2", "Software exports grow", "p2")
+    source = Source("s", f"{E}/")
+    assert PageAnalyser().analyse(page, source, link_limit=10).extracted.body == ""
+    page.discovered_via = "part"
+    body = PageAnalyser().analyse(page, source, link_limit=10).extracted.body
+    assert content.paragraphs("p2", 4)[0] in body
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{E}/news/story?page=2", (f"{E}/news/story", 2)),
+        (f"{E}/news/story?id=4&seite=3", (f"{E}/news/story?id=4", 3)),
+        (f"{E}/news/story-slug/2/", (f"{E}/news/story-slug", 2)),
+        (f"{E}/news/page/3/", (f"{E}/news", 3)),
+        (f"{E}/news/story", None),
+        (f"{E}/news/story?page=1", None),
+        (f"{E}/news/12", None),  # an id
+        (f"{E}/news?start=20", None),  # an offset counts items, not pages
+    ],
+)
+def test_first_page(url: str, expected: tuple[str, int] | None) -> None:
+    assert first_page(url) == expected
+
+
+@given(st.text(max_size=80))
+def test_first_page_never_raises(url: str) -> None:
+    found = first_page(url)
+    assert found is None or found[1] >= 2

@@ -155,11 +155,27 @@ def test_every_article_is_served_with_its_headline(
             assert h1 and html.unescape(h1.group(1)).strip() == a.title, url
             assert f'<link rel="canonical" href="{url}"' in page
             assert f"<title>{html.escape(a.title)}" in page
+            if a.path == o.traps.paged:  # served in two pages (test_a_long_read_in_two_pages)
+                page += text(url + "?page=2")
             for para in a.paragraphs:
                 assert html.escape(para) in page
             printed = text(url + "?print=1")
             assert f'<link rel="canonical" href="{url}"' in printed
             assert all(html.escape(p) in printed for p in a.paragraphs)
+
+
+def test_a_long_read_in_two_pages(server: DemoServer, outlets: list[catalog.Outlet]) -> None:
+    paged = [(o, a) for o in outlets for a in o.articles() if a.path == o.traps.paged]
+    assert len(paged) == 1
+    outlet, article = paged[0]
+    url = article.url(server.base_urls[outlet.id])
+    first, second = text(url), text(url + "?page=2")
+    half = (len(article.paragraphs) + 1) // 2
+    assert all(html.escape(p) in first for p in article.paragraphs[:half])
+    assert not any(html.escape(p) in first for p in article.paragraphs[half:])
+    assert all(html.escape(p) in second for p in article.paragraphs[half:])
+    assert re.search(rf'<link rel="next" href="[^"]*{re.escape(article.path)}\?page=2">', first)
+    assert f'<link rel="canonical" href="{url}"' in second
 
 
 def test_date_styles_per_outlet(server: DemoServer, outlets: list[catalog.Outlet]) -> None:

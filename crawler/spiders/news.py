@@ -588,6 +588,9 @@ class NewsSpider(Spider):
         self, response: TextResponse, source_id: str, analysis: PageAnalysis
     ) -> Iterator[Request]:
         scope = self.scopes[source_id]
+        # This page, requested by another worker of a distributed run or through a redirect,
+        # is no link to follow from itself (a pager links its own page).
+        self.requested.add(link_key(response.url))
         if response.meta.get("depth", 0) <= 1:
             for url in feed_links(list(analysis.alternates), response.url):
                 if scope.contains(url):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from pipelines.article_parts import MAX_PARTS
 from tests.hostile import content
 from tests.loopback import LoopbackSite, QuietHandler, crawl_logged, reply
 
@@ -26,6 +27,8 @@ WP = "/news/wordpress-story-on-textile-orders/"
 NEXT_POST = "/news/story-whose-next-is-another-post"
 ANOTHER_POST = "/news/the-post-after-it-on-bank-rates"
 IGNORED = "/news/story-whose-site-ignores-page-numbers"
+ENDLESS = "/news/a-story-whose-pages-never-end"
+DEEP = "/stories/a-story-found-at-the-depth-limit"  # home -> /s1 -> /s2 -> /s3 -> it
 
 
 def _paras(name: str) -> list[str]:
@@ -62,9 +65,18 @@ class _Handler(QuietHandler):
         if path == "/":
             items = "".join(
                 f'<li><h3><a href="{p}">A story on software exports and trade {n}</a></h3></li>'
-                for n, p in enumerate((LONG, WP, NEXT_POST, IGNORED, ANOTHER_POST))
+                for n, p in enumerate((LONG, WP, NEXT_POST, IGNORED, ANOTHER_POST, ENDLESS))
             )
-            return content.simple_page("Parts Post", f"<h1>Latest</h1><ul>{items}</ul>")
+            more = '<a href="/s1">Older sections</a>'
+            return content.simple_page("Parts Post", f"<h1>Latest</h1><ul>{items}</ul>{more}")
+        if path in ("/s1", "/s2", "/s3"):
+            deeper = f"/s{int(path[2]) + 1}" if path != "/s3" else DEEP
+            link = f'<ul><li><h3><a href="{deeper}">Further in the archive of stories</a></h3></li></ul>'
+            return content.simple_page(f"Archive {path}", f"<h1>Archive</h1>{link}")
+        if path.split("?")[0] == DEEP:
+            number = 2 if path.endswith("?page=2") else 1
+            nxt = f'<link rel="next" href="{DEEP}?page=2">' if number == 1 else ""
+            return self._article(path, "A story found at the depth limit", f"deep-{number}", nxt)
         title = "Long read: how software exports grew"
         pager = " ".join(f'<a href="{LONG}?page={n}">{n}</a>' for n in (1, 2, 3))
         for number, url in enumerate((LONG, f"{LONG}?page=2", f"{LONG}?page=3"), start=1):
@@ -82,6 +94,10 @@ class _Handler(QuietHandler):
             return self._article(NEXT_POST, "A story followed by another post", "np", nxt)
         if path == ANOTHER_POST:
             return self._article(ANOTHER_POST, "The post after it, on bank rates", "ap")
+        if path.split("?")[0] == ENDLESS:  # a new page of new text behind every page
+            number = int(path.split("=")[1]) if "?page=" in path else 1
+            nxt = f'<link rel="next" href="{ENDLESS}?page={number + 1}">'
+            return self._article(path, "A story whose pages never end", f"end-{number}", nxt)
         if path.split("?")[0] == IGNORED:
             pager = f'<p><a href="{IGNORED}?page=2" rel="next">Next page</a></p>'
             return self._article(IGNORED, "A site that ignores page numbers", "ig", "", pager)
@@ -127,6 +143,8 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
             "A story followed by another post",
             "The post after it, on bank rates",
             "A site that ignores page numbers",
+            "A story whose pages never end",
+            "A story found at the depth limit",
         ]
     )
     long_body = _body(db, LONG)
@@ -139,13 +157,20 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
     assert _body(db, IGNORED).count(_paras("ig")[0]) == 1
     parts = db.execute(
         "select u.url, p.part, p.warc_file is not null from article_parts p"
-        " join article_urls u on u.url = p.url and u.via = 'part' order by u.url"
+        " join article_urls u on u.url = p.url and u.via = 'part'"
+        " where u.url not like ? and u.url not like ? order by u.url",
+        [f"%{ENDLESS}%", f"%{DEEP}%"],
     ).fetchall()
     assert [(url.split("/", 3)[3], n, warc) for url, n, warc in parts] == [
         (f"{LONG.lstrip('/')}?page=2", 2, 1),
         (f"{LONG.lstrip('/')}?page=3", 3, 1),
         (f"{WP.lstrip('/')}2/", 2, 1),
     ]
+    # an article at DEPTH_LIMIT is read to its last page all the same
+    assert _paras("deep-2")[-1] in _body(db, DEEP)
+    # an article's pages end at MAX_PARTS: a chain without end is a trap
+    assert len([p for p in paths if p.startswith(ENDLESS)]) == MAX_PARTS
+    assert _paras(f"end-{MAX_PARTS}")[0] in _body(db, ENDLESS)
     assert sorted(p for p in paths if p.startswith(LONG)) == [
         LONG,
         f"{LONG}?page=2",
@@ -173,4 +198,4 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
     assert f"{LONG}?page=3" in paths and "fetch failed" in third.stderr
     assert _body(db, LONG) == long_body
     assert db.execute("select count(*) from article_versions").fetchone()[0] == 0
-    assert db["articles"].count == 5
+    assert db["articles"].count == 7

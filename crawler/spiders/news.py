@@ -458,10 +458,11 @@ class NewsSpider(Spider):
             hints=dict(response.meta.get("hints", {})),
             warc=warc.row() if warc else None,
         )
-        # Links of a page at the depth limit would be dropped by DepthMiddleware: not read.
+        # Links of a page at the depth limit would be dropped by DepthMiddleware: not followed.
+        # They are read all the same: an article there may continue on a next page.
         depth_limit = self.settings.getint("DEPTH_LIMIT")
-        at_limit = depth_limit and response.meta.get("depth", 0) >= depth_limit
-        link_limit = 0 if at_limit else 4 * self.policy.max_links
+        at_limit = bool(depth_limit) and response.meta.get("depth", 0) >= depth_limit
+        link_limit = 4 * self.policy.max_links
         if at_limit:
             self.crawler.stats.inc_value(_stat(source_id, "depth_limited"))
         source = self.config.get(source_id)
@@ -498,6 +499,8 @@ class NewsSpider(Spider):
         # An article with a further page waits for it, carried by the request for it.
         request = self._next_part_request(item, page.url, analysis, source_id)
         yield item if request is None else request
+        if at_limit:
+            return
         if analysis.page_print:
             if analysis.page_print in self.page_prints:
                 self.logger.debug("%s repeats a page read before: links not followed", page.url)
@@ -551,9 +554,11 @@ class NewsSpider(Spider):
         if request is None:
             return None
         self.requested.add(key)
-        # Its own key is taken (above); the article waits for it, so it comes soon.
+        # Its own key is taken (above); the article waits for it, so it comes soon. A page of
+        # the article is as deep as the article: DEPTH_LIMIT does not cut a long read short.
         request = request.replace(dont_filter=True, priority=PRIORITY["next"])
         request.meta[PARTS] = item
+        request.meta[SAME_DEPTH] = True
         return request
 
     def _redirect(self, response: Response, source_id: str) -> Iterator[Request | FetchRecord]:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .extraction.body import MAX_BODY_CHARS
+from .extraction.comments import MAX_COMMENTS
 from .models import Extracted, PageKind
 from .urlkind import PAGE_PARAMS, list_position
 
@@ -127,11 +129,12 @@ def is_continuation(article: Extracted, part: Extracted) -> bool:
 
 def join_part(article: Extracted, part: Extracted) -> Extracted:
     """The article with the text of its next page after its own (and that page's reader
-    comments after its own); every other field is the first page's."""
+    comments after its own); every other field is the first page's. The joined text and
+    comments are held to one page's limits, so that pages of text without end stay bounded."""
     return dataclasses.replace(
         article,
-        body=f"{article.body.rstrip()}\n\n{part.body.strip()}",
-        comments=[*article.comments, *part.comments],
+        body=f"{article.body.rstrip()}\n\n{part.body.strip()}"[:MAX_BODY_CHARS],
+        comments=[*article.comments, *part.comments][:MAX_COMMENTS],
     )
 
 

@@ -13,6 +13,8 @@ from pipelines.article_parts import (
     next_part,
     other_pages,
 )
+from pipelines.extraction.body import MAX_BODY_CHARS
+from pipelines.extraction.comments import MAX_COMMENTS
 from pipelines.messages import Message, decode, encode
 from pipelines.models import Extracted, ExtractedPage, FetchedPage, PageKind, Source
 from pipelines.workers import PageAnalyser, process_fetched
@@ -144,3 +146,10 @@ def test_first_page(url: str, expected: tuple[str, int] | None) -> None:
 def test_first_page_never_raises(url: str) -> None:
     found = first_page(url)
     assert found is None or found[1] >= 2
+
+
+def test_joined_pages_stay_within_one_pages_limits() -> None:
+    article = _extracted("Headline", "word " * 200_000)
+    for _ in range(3):
+        article = join_part(article, _extracted("Headline", "more " * 200_000))
+    assert len(article.body) == MAX_BODY_CHARS and len(article.comments) <= MAX_COMMENTS

@@ -311,6 +311,21 @@ def test_bylines_of_teaser_cards_are_not_the_story_s() -> None:
     assert extract_page(_page("", body), "https://x.example/a").authors == ["Jane Doe"]
 
 
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        # a line break separates fields: no name runs into the next line's label
+        ("Redaktion: Ana Ruiz und <a href='/t'>Tom Lee</a><br/><br/>Sendung: hr-INFO, 25.04.2024",
+         ["Ana Ruiz", "Tom Lee"]),
+        ("By Jane Doe<br>Photos: Tom Lee", ["Jane Doe"]),
+        ("Show all articles of<br>Jane Doe", ["Jane Doe"]),
+    ],
+)  # fmt: skip
+def test_a_byline_is_read_line_by_line(byline: str, authors: list[str]) -> None:
+    body = f"<article><h1>Chip exports rise</h1><p class='byline'>{byline}</p><p>{_PROSE * 4}</p></article>"
+    assert extract_page(_page("", body), "https://x.example/a").authors == authors
+
+
 def test_microdata_author_names_and_credits() -> None:
     body = (
         "<article><h1>Chip exports rise</h1><figure><img src='/a.jpg'><figcaption>"

@@ -41,6 +41,9 @@ _LONE_PREFIX = frozenset({"by", "von", "por", "par", "door", "from", "text", "au
 _TRAILING_NUMBER = re.compile(r"(?:\s+\d+)+$")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _LABEL = re.compile(r"^[^\s:：]{1,20}\s*[:：]\s+(?=\S)")
+# words that end no name (particles such as "de" or "van" come before a surname)
+_NEVER_LAST = frozenset({"of", "by", "from", "to", "the", "and", "with", "for"})
+_INNER_LABEL = re.compile(r"\S[:：]\s")  # "Label: value" after the first field: names have none
 # a picture or video credit ("Photo: Jane Doe", "Foto von", "Фото:"): a photographer, not a byline
 _CREDIT = re.compile(
     r"^(?:photos?|fotos?|фото|images?|bild(?:er)?|illustration|grafik|video|picture)"
@@ -146,8 +149,8 @@ def clean_author(raw: str, *, strict_case: bool = True) -> list[str]:
         if part.endswith((":", "：")):
             continue  # a label ("回答者：") with nothing after it
         part = _PREFIX.sub("", part.strip(" .:-–—·|\"'"))
-        if not part or _DATEISH.search(part):
-            continue
+        if not part or _DATEISH.search(part) or _INNER_LABEL.search(part):
+            continue  # a date, or another field ("Photos: John Roe", "Sendung: hr-INFO")
         part = _TRAILING_NUMBER.sub("", part)
         if not is_agency(part):
             part = _drop_roles(part)
@@ -183,6 +186,8 @@ def _is_name(part: str, *, strict_case: bool = True) -> bool:
         return False
     if words[0].lower() in _ROLE_WORDS or low in _NOT_PEOPLE:
         return False
+    if len(words) > 1 and words[-1].lower() in _NEVER_LAST:
+        return False  # a label cut from its name: "SHOW ALL ARTICLES OF"
     # a person's name is capitalised in scripts that have case; all-lowercase is UI text
     return not strict_case or not (low == part and part.upper() != part)
 
@@ -404,10 +409,25 @@ def _is_plain_name(text: str) -> bool:
     return 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words)
 
 
+def _lines_text(el: HtmlElement) -> str:
+    """The element's text with its line breaks kept as name separators: "Jane Doe<br>Photos:
+    John Roe" is two fields, not "Jane DoePhotos: John Roe"."""
+    if next(el.iter("br"), None) is None:
+        return el.text_content()
+    parts = [el.text or ""]
+    for node in el.iterdescendants():
+        if node.tag == "br":
+            parts.append("; ")
+        elif isinstance(node.tag, str):
+            parts.append(node.text or "")
+        parts.append(node.tail or "")
+    return "".join(parts)
+
+
 def _byline_texts(tree: HtmlElement, info: PageInfo) -> list[str]:
     return [
         b
         for el in _first_article_only(tree, _byline_elements(info))
-        if (b := clean_space(el.get("content") if el.tag == "meta" else el.text_content()))
+        if (b := clean_space(el.get("content") if el.tag == "meta" else _lines_text(el)))
         and len(b) < 200
     ]

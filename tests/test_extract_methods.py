@@ -326,6 +326,24 @@ def test_a_byline_is_read_line_by_line(byline: str, authors: list[str]) -> None:
     assert extract_page(_page("", body), "https://x.example/a").authors == authors
 
 
+def test_a_bem_named_byline_with_a_prefix_is_the_last_resort() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Chip exports'
+        ' rise", "author": {"@type": "Organization", "name": "Daily Ledger"}}</script>'
+    )
+    body = (
+        "<article><h1>Chip exports rise</h1>"
+        "<div class='sharekit__contributors--author'>By <span>Jane Doe</span></div>"
+        f"<p>{_PROSE * 4}</p>"
+        "<div class='card'><span class='card__author'>Tom Lee</span></div></article>"
+    )
+    page = _page(ld, body)
+    assert extract_page(page, "https://x.example/a").authors == ["Jane Doe"]
+    # without the "By" the element may be a teaser card's: the outlet stays the author
+    unprefixed = page.replace(">By <span>", "><span>")
+    assert extract_page(unprefixed, "https://x.example/a").authors == ["Daily Ledger"]
+
+
 def test_microdata_author_names_and_credits() -> None:
     body = (
         "<article><h1>Chip exports rise</h1><figure><img src='/a.jpg'><figcaption>"

@@ -255,6 +255,7 @@ def find_authors(
         lambda: _names_of(info.all(*_META_KEYS), site_names),
         lambda: _names_of(_byline_texts(tree, info), site_names),
         lambda: _bold_byline(tree),
+        lambda: _names_of(_prefixed_bylines(tree, info), site_names),
     )
     for index, names in enumerate(source() for source in sources):
         people: list[str] = []
@@ -407,6 +408,20 @@ def _more_text_after(p: HtmlElement) -> bool:
 def _is_plain_name(text: str) -> bool:
     words = text.split()
     return 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words)
+
+
+# BEM-named byline parts ("article__author", "sharekit__contributors--author"): the name class
+# of many templates, and of teaser cards too, so read last and only after a "By"
+_BEM_BYLINE = re.compile(r"(?:__|--)(?:author|byline)", re.IGNORECASE)
+
+
+def _prefixed_bylines(tree: HtmlElement, info: PageInfo) -> list[str]:
+    """A last resort: texts of BEM-named author elements that start with a byline prefix."""
+    if "uthor" not in info.attrs and "yline" not in info.attrs:
+        return []
+    found = [el for el in info.find_marked(_BEM_BYLINE) if not _in_comment(el)]
+    texts = (clean_space(_lines_text(el)) for el in _first_article_only(tree, found))
+    return [t for t in texts if len(t) < 200 and _PREFIX.match(t)][:_MAX_BYLINE_ELEMENTS]
 
 
 def _lines_text(el: HtmlElement) -> str:

@@ -41,6 +41,10 @@ _OTHER_KEYWORDS = frozenset(
         "wp-admin", "cart", "checkout",
     }
 )  # fmt: skip
+# first path segments of a CMS's machine endpoints: APIs, RPC, admin, a CDN's own paths
+_MACHINE_PATHS = frozenset(
+    {"wp-json", "xmlrpc.php", "wp-admin", "wp-login.php", "wp-cron.php", "cdn-cgi", "api"}
+)
 _FEED_SEGMENTS = frozenset({"feed", "feeds", "rss", "atom", "rss2", "rdf"})
 _NON_HTML_EXTS = frozenset(
     {
@@ -154,6 +158,8 @@ def _hint(url: str) -> PageKind | None:
     query_keys = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
     if "feed" in query_keys or last in _FEED_SEGMENTS:
         return PageKind.OTHER
+    if "_wpnonce" in query_keys or path.lstrip("/").split("/", 1)[0] in _MACHINE_PATHS:
+        return PageKind.OTHER  # an action link (like, delete, log out) or an API, not a page
     shape = url_shape(url)
     segs = shape.segments
     if shape.is_root:

@@ -5,7 +5,9 @@ Two levels:
   for the ``article_urls`` table);
 - ``identity_key`` goes further and folds every variant of one article onto one string:
   http/https, ``www.``/``m.``/``amp.`` hosts, trailing slashes, AMP and print variants, a
-  first page named by its page parameter (``?page=1``), session ids and cache busters.
+  first page named by its page parameter (``?page=1``), session ids and cache busters, and
+  the comment and share views of an article (``/comment-page-2/``, ``?replytocom=``,
+  ``?share=twitter``, ``/embed/``).
   ``article_id`` hashes it into the primary key of ``articles``.
 """
 
@@ -63,7 +65,19 @@ FIRST_PAGE = frozenset(
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
 # An "amp" path segment anywhere (/amp/2024/x, /news/x/amp, /site/amp/story/x) or a ".amp" suffix.
 _AMP_PATH = re.compile(r"(?:/amp(?=/|$)|\.amp(?=\.html?$|$))", re.IGNORECASE)
-_PRINT_PATH = re.compile(r"/print/?$", re.IGNORECASE)
+# A presentation of the article at the path before it: print, a page of its reader comments
+# (WordPress "/comment-page-2/"), its oEmbed card ("/embed/"), its trackback endpoint.
+_VARIANT_PATH = re.compile(
+    r"(?<=[^/])/(?:print|comment-page-\d{1,5}|embed|trackback)/?$", re.IGNORECASE
+)
+# Query parameters of a comment or share button that show the same article: a reply form under
+# a comment (one URL per comment), a share link (a redirect to the network).
+_COMMENT_PARAMS = frozenset({"replytocom", "nb"})
+_SHARE_VALUES = frozenset(
+    {"facebook", "twitter", "x", "linkedin", "reddit", "email", "pinterest", "pocket",
+     "telegram", "whatsapp", "jetpack-whatsapp", "tumblr", "print", "mastodon", "threads",
+     "bluesky", "nextdoor", "skype"}
+)  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -135,7 +149,7 @@ def identity_key(url: str) -> str:
             host = host[len(prefix) :]
             break
     path = _AMP_PATH.sub("", parts.path)
-    path = _PRINT_PATH.sub("", path)
+    path = _VARIANT_PATH.sub("", path)
     if ";" in path or "(" in path:
         path = _PATH_SESSION.sub("", path)
     path = path.rstrip("/") or "/"
@@ -145,6 +159,8 @@ def identity_key(url: str) -> str:
         if not (k.lower() in VARIANT_PARAMS and v.lower() in VARIANT_VALUES)
         and (k.lower(), v) not in FIRST_PAGE
         and not _is_session(k, v)
+        and k.lower() not in _COMMENT_PARAMS
+        and not (k.lower() == "share" and v.lower() in _SHARE_VALUES)
     ]
     query_string = urlencode(sorted(query))
     return f"{host}{path}" + (f"?{query_string}" if query_string else "")

@@ -197,6 +197,10 @@ NOT_ARTICLES = {
     "https://news.example/img/photo.jpg?w=300": PageKind.OTHER,
     "https://news.example/media/clip.mp4": PageKind.OTHER,
     "https://news.example/dl/data.zip": PageKind.OTHER,
+    "https://news.example/wp-json/oembed/1.0/embed?url=x": PageKind.OTHER,
+    "https://news.example/xmlrpc.php?rsd": PageKind.OTHER,
+    "https://news.example/cdn-cgi/l/email-protection": PageKind.OTHER,
+    "https://news.example/2024/05/story/?like_comment=5&_wpnonce=ab12": PageKind.OTHER,
 }
 
 ARTICLES = [

@@ -4,6 +4,9 @@
   ``?PHPSESSID=``) and a cache buster into some (``?_=<time>``), so one story has a new URL on
   every page and in every run. Each story must be fetched once per crawl, stored once, and not
   fetched again by a second crawl.
+- Comment and share buttons: "Older comments" (``/comment-page-2/``), "Reply"
+  (``?replytocom=``), "Share" (``?share=twitter``), "Like" (``?_wpnonce=``), on every story.
+  They show the same story or act on it, and are never fetched.
 - A catch-all. Every path under ``/sections/`` answers with the same page, whose links are
   relative ("world/"), so each copy links four deeper copies: 1 + 4 + 16 + 64 requests down to
   ``DEPTH_LIMIT`` without a guard. The links of a page already read under another URL are not
@@ -30,6 +33,19 @@ SECTIONS = ("world/", "business/", "markets/", "technology/")
 
 def _story(n: int) -> str:
     return f"/news/software-exports-story-number-{n}"
+
+
+def _comment_links(story: str) -> str:
+    """A blog's comment and share buttons, none marked nofollow: views of the same story."""
+    return "".join(
+        f'<a href="{story}{suffix}">{label}</a> '
+        for suffix, label in (
+            ("/comment-page-2/", "Older comments"),
+            ("?replytocom=41#respond", "Reply"),
+            ("?share=twitter&nb=1", "Share on X"),
+            ("?like_comment=41&_wpnonce=9f8e7d", "Like"),
+        )
+    )
 
 
 class _TrapSite(LoopbackSite):
@@ -78,6 +94,7 @@ class _Handler(QuietHandler):
             if path == _story(n):
                 also = [(n + 1) % STORIES, (n + 2) % STORIES]
                 links = f'<p>Also read: <ul>{self._links(also)}</ul></p><a href="/">Home</a>'
+                links += _comment_links(_story(n))
                 title = f"Software exports reach a new high, report number {n}"
                 page = content.article_html(
                     title, content.paragraphs(f"trap-story-{n}"), raw_paras=[links]

@@ -75,6 +75,24 @@ def test_session_ids_and_cache_busters_are_no_part_of_the_identity():
     assert canonicalize(asp) == asp
 
 
+def test_comment_and_share_views_are_the_article():
+    base = identity_key("https://e.com/2024/05/story/")
+    for variant in (
+        "https://e.com/2024/05/story/comment-page-2/",
+        "https://e.com/2024/05/story/?replytocom=1234#respond",
+        "https://e.com/2024/05/story/?share=twitter&nb=1",
+        "https://e.com/2024/05/story/?share=jetpack-whatsapp",
+        "https://e.com/2024/05/story/embed/",
+        "https://e.com/2024/05/story/trackback/",
+        "https://e.com/2024/05/story/print/",
+    ):
+        assert identity_key(variant) == base, variant
+    # a section named so, and a share parameter that is no network, are pages of their own
+    assert identity_key("https://e.com/print") != identity_key("https://e.com/")
+    assert identity_key("https://e.com/embed/") != identity_key("https://e.com/")
+    assert identity_key("https://e.com/deck?share=a1b2c3") != identity_key("https://e.com/deck")
+
+
 def test_short_sids_and_worded_busters_are_kept():
     # "sid" names a story or a section on some sites; only a token is a session
     assert identity_key("https://e.com/news?sid=12") != identity_key("https://e.com/news?sid=13")

@@ -11,67 +11,152 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .extraction.body import MAX_BODY_CHARS
 from .extraction.comments import MAX_COMMENTS
 from .models import Extracted, PageKind
-from .urlkind import PAGE_PARAMS, list_position
+from .urlkind import PAGE_PARAMS, list_position, other_pages_of_list
 
 MAX_PARTS = 20  # pages of one article read at most; a longer chain is a trap, not a story
 _WORD = re.compile(r"\w+")
-_SLUG = re.compile(r"[a-z]+[-_][a-z]+", re.IGNORECASE)
-_TRAILING_NUMBER = re.compile(r"/([1-9]\d?)/?$")  # /2/, never /05/ (a month)
+_EXT = re.compile(r"\.[a-z]{2,5}$", re.IGNORECASE)
+_N = r"(?P<n>[1-9]\d?)"  # a page number: 2..99, never 05 (a month)
 
 
-def _numbered_path(url: str) -> tuple[str, str, str, int]:
-    """(host, path without a trailing /N, query, N or 1): /slug/2/ is page 2 of /slug/."""
+@dataclass(frozen=True, slots=True)
+class _Style:
+    """One way sites write the path of page N of an article, from the path of its first page
+    (``base``, and ``ext``, the first page's file extension when it has one)."""
+
+    pattern: re.Pattern[str]  # a later page's whole path (no trailing slash)
+    # safe to read from a URL alone (importing WARCs); the others only along the crawl's chain
+    distinctive: bool
+
+
+_STYLES = (
+    # /slug/2 (WordPress <!--nextpage-->), after a slug only: in /news/12 the 12 is an id
+    _Style(
+        re.compile(rf"^(?P<base>.*/[^/]*[a-z]+[-_][a-z]+[^/]*)/{_N}(?P<ext>)$", re.IGNORECASE), True
+    ),
+    # /slug/seite-2 (ZEIT ONLINE), /slug/page-2
+    _Style(
+        re.compile(rf"^(?P<base>.+)/(?:seite|page|pagina|pag)-{_N}(?P<ext>)$", re.IGNORECASE), True
+    ),
+    # /x-16604622-p2.html (FAZ), /x-2.html, /x_2.html, /x,2
+    _Style(re.compile(rf"^(?P<base>.+?)-p{_N}(?P<ext>\.[a-z]{{2,5}})?$", re.IGNORECASE), False),
+    _Style(re.compile(rf"^(?P<base>.+?)[-_,]{_N}(?P<ext>\.[a-z]{{2,5}})?$", re.IGNORECASE), False),
+)
+
+
+def _split(url: str) -> tuple[str, str, str]:
+    """(host, path without a trailing slash, query)."""
     parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    match = _TRAILING_NUMBER.search(path)
-    number = 1
-    # after a slug only: in /news/12 the number is an id, and /news/13 another story
-    if match and _SLUG.search(path[: match.start()].rsplit("/", 1)[-1]):
-        number = int(match.group(1))
-        path = path[: match.start()]
-    return parts.netloc.lower(), path, parts.query, number
+    return parts.netloc.lower(), parts.path.rstrip("/"), parts.query
 
 
-def _numbered_pages(url: str, candidates: Iterable[str]) -> Iterator[tuple[str, int]]:
-    """(candidate, its page number) for the candidates that are other pages of the article at
-    ``url``: the same path and query but for a page number (``?page=N``, ``/page/N``,
-    ``?seite=N``...) or a trailing ``/N``; and, first, (url, its own number)."""
-    try:
-        here, number = list_position(url)
-        host, path, query, trailing = _numbered_path(url)
-    except (ValueError, TypeError, AttributeError):
+def _bases(path: str, page: int) -> Iterator[tuple[_Style | None, str, str]]:
+    """(style, base, ext) that ``path``, page ``page`` of its article, can be read as: for the
+    first page itself (style None: any style may follow); for a later page, each style whose
+    pattern gives that number."""
+    if page <= 1:
+        ext = _EXT.search(path)
+        yield None, path[: ext.start()] if ext else path, ext.group(0) if ext else ""
         return
-    yield url, max(number or 1, trailing)
+    for style in _STYLES:
+        match = style.pattern.match(path)
+        if match and int(match.group("n")) == page:
+            yield style, match.group("base"), match.group("ext") or ""
+
+
+def _path_pages(url: str, candidates: Iterable[str], page: int) -> Iterator[tuple[str, int]]:
+    """(candidate, its page number) for the candidates whose path numbers a page of the same
+    article as ``url`` (page ``page``) in one of the ``_STYLES``."""
+    host, path, query = _split(url)
+    bases = list(_bases(path, page))
     for candidate in candidates:
-        try:
-            there, then = list_position(candidate)
-            c_host, c_path, c_query, c_trailing = _numbered_path(candidate)
-        except (ValueError, TypeError, AttributeError):
+        if not any(base in candidate for _, base, _ in bases):
+            continue  # cheap: most links of a page are no page of it
+        c_host, c_path, c_query = _split(candidate)
+        if (c_host, c_query) != (host, query) or c_path == path:
             continue
-        if candidate == url:
-            continue
-        if there == here and then is not None:
-            yield candidate, then
-        elif (c_host, c_path, c_query) == (host, path, query) and c_trailing != trailing:
-            yield candidate, c_trailing
+        for style, base, ext in bases:
+            if page > 1 and c_path == (base + ext if ext else base):
+                yield candidate, 1
+                break
+            styles = _STYLES if style is None else (style,)
+            match = next((m for s in styles if (m := s.pattern.match(c_path))), None)
+            if match and match.group("base") == base and (match.group("ext") or "") == ext:
+                yield candidate, int(match.group("n"))
+                break
 
 
-_PAGE_IN_PATH = re.compile(r"/(?:page|seite|pagina)/(\d{1,4})/?$", re.IGNORECASE)
+def _query_pages(url: str, candidates: Iterable[str]) -> tuple[int, list[tuple[str, int]]]:
+    """This page's number by its query (``?page=N``, ``?seite=N``...; 1 without one), and the
+    candidates that are other pages of it by theirs. ``/page/N`` paths number lists, never an
+    article's pages."""
+    number = list_position(url)[1] or 1
+    found = [
+        (candidate, list_position(candidate)[1] or 1)
+        for candidate in other_pages_of_list(url, candidates)
+        if not _LIST_PAGE_PATH.search(urlsplit(candidate).path)
+    ]
+    return number, found
+
+
+_LIST_PAGE_PATH = re.compile(r"/(?:page|seite|pagina)/\d", re.IGNORECASE)
+
+
+def _pages(url: str, candidates: Iterable[str], page: int) -> tuple[int, list[tuple[str, int]]]:
+    """This page's number and the other pages of its article among ``candidates``."""
+    candidates = list(candidates)
+    number, found = _query_pages(url, candidates)
+    if number > 1:
+        page = number
+    return page, found + list(_path_pages(url, candidates, page))
+
+
+def other_pages(url: str, candidates: Iterable[str], page: int = 1) -> list[str]:
+    """The candidates that are other pages of the article at ``url`` (its page ``page``). The
+    crawl reaches them through the article (``next_part``), never as pages of their own.
+
+    Never raises: a malformed URL has no other pages."""
+    try:
+        return [candidate for candidate, _ in _pages(url, candidates, page)[1]]
+    except (ValueError, TypeError, AttributeError):
+        return []
+
+
+def next_part(url: str, candidates: Iterable[str], page: int = 1) -> str | None:
+    """The candidate that is the next page of the article at ``url``, which is its page
+    ``page`` (the crawl's count along the article: a URL alone does not tell /x-2.html, page 2,
+    from a story whose slug ends in 2). ``candidates`` are the page's rel="next" targets and its
+    links to other pages of it (``PageAnalysis.list_pages``), the rel="next" ones first.
+
+    Never raises: a malformed URL has no next page.
+    """
+    candidates = list(candidates)
+    try:
+        number, found = _pages(url, candidates, page)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    # In the candidates' order: a rel="next" comes first and names the article's next page
+    # where a "?page=2" may be the next page of its reader comments (ZEIT ONLINE has both).
+    numbers = dict(found)
+    return next((c for c in candidates if numbers.get(c) == number + 1), None)
+
+
 _COUNTED_PARAMS = PAGE_PARAMS - {"start", "offset"}  # offsets count items, not pages
 
 
 def first_page(url: str) -> tuple[str, int] | None:
-    """(the URL of its first page, its number) when ``url`` names page 2 or later of something
-    (``?page=3``, ``/page/3``, ``/slug/3/``); None for a first page or a malformed URL. The first
-    page's URL may differ from the real one by a trailing slash: compare identity keys."""
+    """(the URL of its first page, its number) when ``url`` names page 2 or later of an article
+    in a form a URL alone tells (``?page=3``, ``/slug/3/``, ``/slug/seite-3``); None for a
+    first page or a malformed URL. The first page's URL may differ from the real one by a
+    trailing slash: compare identity keys."""
     try:
         parts = urlsplit(url)
-        _, path, _, trailing = _numbered_path(url)
     except (ValueError, TypeError, AttributeError):
         return None
     number, kept = 1, []
@@ -81,33 +166,15 @@ def first_page(url: str) -> tuple[str, int] | None:
         else:
             kept.append((key, value))
     base = parts.path
-    if (match := _PAGE_IN_PATH.search(base)) is not None:
-        number, base = int(match.group(1)), base[: match.start()] or "/"
-    elif trailing > 1:
-        number, base = trailing, path or "/"
     if number < 2:
+        path = base.rstrip("/")
+        for style in (s for s in _STYLES if s.distinctive):
+            if (match := style.pattern.match(path)) is not None:
+                number, base = int(match.group("n")), match.group("base")
+                break
+    if number < 2 or _LIST_PAGE_PATH.search(parts.path):
         return None
     return urlunsplit((parts.scheme, parts.netloc, base, urlencode(kept), "")), number
-
-
-def other_pages(url: str, candidates: Iterable[str]) -> list[str]:
-    """The candidates that are other pages of the article at ``url``. The crawl reaches them
-    through the article (``next_part``), never as pages of their own."""
-    return [candidate for candidate, _ in list(_numbered_pages(url, candidates))[1:]]
-
-
-def next_part(url: str, candidates: Iterable[str]) -> str | None:
-    """The candidate that is the next page of the article at ``url`` (its page number one
-    more). ``candidates`` are the page's rel="next" targets and its links to other pages of it
-    (``PageAnalysis.list_pages``).
-
-    Never raises: a malformed URL has no next page.
-    """
-    pages = _numbered_pages(url, candidates)
-    own = next(pages, None)
-    if own is None:
-        return None
-    return next((candidate for candidate, n in pages if n == own[1] + 1), None)
 
 
 def _words(text: str) -> set[str]:
@@ -138,6 +205,8 @@ def join_part(article: Extracted, part: Extracted) -> Extracted:
     )
 
 
+# FetchedPage.hints key of a later page: its number along the article ("2", "3"...)
+PART_NUMBER = "part"
 # FetchedPage.hints key set when a later page of the article could not be fetched: the pages
 # before it are passed on, and the store keeps a stored reading that has more of them.
 PARTS_CUT = "parts_cut"

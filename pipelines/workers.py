@@ -11,7 +11,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from .article_parts import is_continuation, join_part
+from .article_parts import PART_NUMBER, is_continuation, join_part, other_pages
 from .enrich import Derived, derive
 from .extract import analyse_html, extract_page
 from .faults import CrashPoints
@@ -129,8 +129,14 @@ class PageAnalyser:
         links = self.found_links(raw.anchors)
         # Worked out here rather than in the spider: it parses URLs, and the spider runs on the
         # reactor thread (400 links cost it 8 ms a page).
-        siblings = other_pages_of_list(page.url, [link.url for link in links])
+        urls = [link.url for link in links]
+        siblings = other_pages_of_list(page.url, urls)
         nexts = [canonicalize(url) for url in raw.nexts]
+        if extracted.kind is PageKind.ARTICLE or page.discovered_via == "part":
+            # the article's own other pages (/x-p2.html, /slug/seite-2 too), for the crawl to
+            # read through it; ``part`` is this page's number along the article
+            number = int(page.hints.get(PART_NUMBER, "1"))
+            siblings += other_pages(page.url, [*urls, *nexts], number)
         return PageAnalysis(
             extracted,
             derived,

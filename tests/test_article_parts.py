@@ -24,22 +24,31 @@ E = "https://e.example"
 
 
 @pytest.mark.parametrize(
-    ("url", "candidates", "expected"),
+    ("url", "page", "candidates", "expected"),
     [
-        (f"{E}/news/story", [f"{E}/news/story?page=2", f"{E}/news/other?page=2"], "?page=2"),
-        (f"{E}/news/story?page=2", [f"{E}/news/story", f"{E}/news/story?page=3"], "?page=3"),
-        (f"{E}/news/story?id=7", [f"{E}/news/story?id=7&seite=2"], "?id=7&seite=2"),
-        (f"{E}/news/story-slug/", [f"{E}/news/story-slug/2/"], "/2/"),
-        (f"{E}/news/story-slug/2/", [f"{E}/news/story-slug/", f"{E}/news/story-slug/3/"], "/3/"),
-        (f"{E}/news/story", [f"{E}/news/next-story"], None),  # rel=next naming the next post
-        (f"{E}/news/story", [f"{E}/news/story?page=3"], None),  # not the next number
-        (f"{E}/news/12", [f"{E}/news/13"], None),  # an id after no slug: another story
-        (f"{E}/2024/05/", [f"{E}/2024/06/"], None),  # a month, not a page
-        (f"{E}/news/story", ["https://other.example/news/story?page=2"], None),
+        (f"{E}/news/story", 1, [f"{E}/news/story?page=2", f"{E}/news/other?page=2"], "?page=2"),
+        (f"{E}/news/story?page=2", 2, [f"{E}/news/story", f"{E}/news/story?page=3"], "?page=3"),
+        (f"{E}/news/story?id=7", 1, [f"{E}/news/story?id=7&seite=2"], "?id=7&seite=2"),
+        (f"{E}/news/story-slug/", 1, [f"{E}/news/story-slug/2/"], "/2/"),
+        (f"{E}/news/story-slug/2/", 2, [f"{E}/news/story-slug/", f"{E}/news/story-slug/3/"], "/3/"),
+        (f"{E}/wirtschaft/zugverkehr-eu", 1, [f"{E}/wirtschaft/zugverkehr-eu/seite-2"], "/seite-2"),
+        (f"{E}/w/zug-eu/seite-2", 2, [f"{E}/w/zug-eu", f"{E}/w/zug-eu/seite-3"], "/seite-3"),
+        (f"{E}/a/musik-16604622.html", 1, [f"{E}/a/musik-16604622-p2.html"], "-p2.html"),
+        (f"{E}/a/musik-16604622-p2.html", 2, [f"{E}/a/musik-16604622-p3.html"], "-p3.html"),
+        (f"{E}/test/phone-review.html", 1, [f"{E}/test/phone-review-2.html"], "review-2.html"),
+        (f"{E}/a/title,3050673", 1, [f"{E}/a/title,3050673,2"], ",2"),
+        (f"{E}/news/story", 1, [f"{E}/news/next-story"], None),  # rel=next naming the next post
+        (f"{E}/news/story", 1, [f"{E}/news/story?page=3"], None),  # not the next number
+        (f"{E}/news/12", 1, [f"{E}/news/13"], None),  # an id after no slug: another story
+        (f"{E}/2024/05/", 1, [f"{E}/2024/06/"], None),  # a month, not a page
+        (f"{E}/news/story", 1, ["https://other.example/news/story?page=2"], None),
+        # a story whose slug ends in a number, and the next post: no page of it
+        (f"{E}/news/weekly-roundup-12", 1, [f"{E}/news/weekly-roundup-13"], None),
+        (f"{E}/news/blog-home", 1, [f"{E}/news/blog-home/page/2/"], None),  # a list's pages
     ],
 )
-def test_next_part(url: str, candidates: list[str], expected: str | None) -> None:
-    found = next_part(url, candidates)
+def test_next_part(url: str, page: int, candidates: list[str], expected: str | None) -> None:
+    found = next_part(url, candidates, page)
     if expected is None:
         assert found is None
     else:
@@ -131,7 +140,9 @@ def test_the_next_page_of_an_article_is_read_whatever_its_url_says() -> None:
         (f"{E}/news/story?page=2", (f"{E}/news/story", 2)),
         (f"{E}/news/story?id=4&seite=3", (f"{E}/news/story?id=4", 3)),
         (f"{E}/news/story-slug/2/", (f"{E}/news/story-slug", 2)),
-        (f"{E}/news/page/3/", (f"{E}/news", 3)),
+        (f"{E}/news/page/3/", None),  # /page/N numbers a list
+        (f"{E}/w/zug-eu/seite-3", (f"{E}/w/zug-eu", 3)),
+        (f"{E}/a/musik-16604622-p2.html", None),  # told only along the chain
         (f"{E}/news/story", None),
         (f"{E}/news/story?page=1", None),
         (f"{E}/news/12", None),  # an id
@@ -153,3 +164,10 @@ def test_joined_pages_stay_within_one_pages_limits() -> None:
     for _ in range(3):
         article = join_part(article, _extracted("Headline", "more " * 200_000))
     assert len(article.body) == MAX_BODY_CHARS and len(article.comments) <= MAX_COMMENTS
+
+
+def test_a_rel_next_names_the_next_page_before_a_comments_pager() -> None:
+    # ZEIT ONLINE: "?page=2#comments" pages the reader comments, rel="next" the article
+    url = f"{E}/mobilitaet/zugverkehr-eu"
+    rel_next, comments = f"{url}/seite-2", f"{url}?page=2"
+    assert next_part(url, [rel_next, comments]) == rel_next

@@ -28,6 +28,7 @@ NEXT_POST = "/news/story-whose-next-is-another-post"
 ANOTHER_POST = "/news/the-post-after-it-on-bank-rates"
 IGNORED = "/news/story-whose-site-ignores-page-numbers"
 ENDLESS = "/news/a-story-whose-pages-never-end"
+FAZ = "/wirtschaft/exports-of-software-16604622"  # pages -p2.html, -p3.html, with a pager
 DEEP = "/stories/a-story-found-at-the-depth-limit"  # home -> /s1 -> /s2 -> /s3 -> it
 
 
@@ -65,7 +66,9 @@ class _Handler(QuietHandler):
         if path == "/":
             items = "".join(
                 f'<li><h3><a href="{p}">A story on software exports and trade {n}</a></h3></li>'
-                for n, p in enumerate((LONG, WP, NEXT_POST, IGNORED, ANOTHER_POST, ENDLESS))
+                for n, p in enumerate(
+                    (LONG, WP, NEXT_POST, IGNORED, ANOTHER_POST, ENDLESS, f"{FAZ}.html")
+                )
             )
             more = '<a href="/s1">Older sections</a>'
             return content.simple_page("Parts Post", f"<h1>Latest</h1><ul>{items}</ul>{more}")
@@ -73,6 +76,13 @@ class _Handler(QuietHandler):
             deeper = f"/s{int(path[2]) + 1}" if path != "/s3" else DEEP
             link = f'<ul><li><h3><a href="{deeper}">Further in the archive of stories</a></h3></li></ul>'
             return content.simple_page(f"Archive {path}", f"<h1>Archive</h1>{link}")
+        faz_pages = [f"{FAZ}.html", f"{FAZ}-p2.html", f"{FAZ}-p3.html"]
+        if path in faz_pages:
+            number = faz_pages.index(path) + 1
+            pager = " ".join(f'<a href="{u}">{n}</a>' for n, u in enumerate(faz_pages, start=1))
+            nxt = f'<link rel="next" href="{faz_pages[number]}">' if number < 3 else ""
+            title = "Software exports, page by page"
+            return self._article(path, title, f"faz-{number}", nxt, f"<p>{pager}</p>")
         if path.split("?")[0] == DEEP:
             number = 2 if path.endswith("?page=2") else 1
             nxt = f'<link rel="next" href="{DEEP}?page=2">' if number == 1 else ""
@@ -145,6 +155,7 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
             "A site that ignores page numbers",
             "A story whose pages never end",
             "A story found at the depth limit",
+            "Software exports, page by page",
         ]
     )
     long_body = _body(db, LONG)
@@ -158,14 +169,20 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
     parts = db.execute(
         "select u.url, p.part, p.warc_file is not null from article_parts p"
         " join article_urls u on u.url = p.url and u.via = 'part'"
-        " where u.url not like ? and u.url not like ? order by u.url",
-        [f"%{ENDLESS}%", f"%{DEEP}%"],
+        " where u.url not like ? and u.url not like ? and u.url not like ? order by u.url",
+        [f"%{ENDLESS}%", f"%{DEEP}%", f"%{FAZ}%"],
     ).fetchall()
     assert [(url.split("/", 3)[3], n, warc) for url, n, warc in parts] == [
         (f"{LONG.lstrip('/')}?page=2", 2, 1),
         (f"{LONG.lstrip('/')}?page=3", 3, 1),
         (f"{WP.lstrip('/')}2/", 2, 1),
     ]
+    # pages numbered in the file name, with a pager linking them all: each fetched once
+    faz_body = _body(db, f"{FAZ}.html")
+    assert _positions(faz_body, "faz-2")[-1] < _positions(faz_body, "faz-3")[0]
+    assert sorted(p for p in paths if p.startswith(FAZ)) == sorted(
+        [f"{FAZ}.html", f"{FAZ}-p2.html", f"{FAZ}-p3.html"]
+    )
     # an article at DEPTH_LIMIT is read to its last page all the same
     assert _paras("deep-2")[-1] in _body(db, DEEP)
     # an article's pages end at MAX_PARTS: a chain without end is a trap
@@ -198,4 +215,4 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
     assert f"{LONG}?page=3" in paths and "fetch failed" in third.stderr
     assert _body(db, LONG) == long_body
     assert db.execute("select count(*) from article_versions").fetchone()[0] == 0
-    assert db["articles"].count == 7
+    assert db["articles"].count == 8

@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 
 from crawler.depth import SAME_DEPTH
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
-from pipelines.article_parts import MAX_PARTS, PARTS_CUT, next_part, other_pages
+from pipelines.article_parts import MAX_PARTS, PART_NUMBER, PARTS_CUT, next_part, other_pages
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.frontier import (
     CrawlMemory,
@@ -536,7 +536,8 @@ class NewsSpider(Spider):
         read, carrying the article; None when it has no further page (or may not fetch it)."""
         if item.extracted.kind is not PageKind.ARTICLE or len(item.page.parts) + 1 >= MAX_PARTS:
             return None
-        target = next_part(url, analysis.list_pages)
+        number = len(item.page.parts) + 1  # this page's, along the article
+        target = next_part(url, analysis.list_pages, page=number)
         if target is None:
             return None
         key = link_key(target)
@@ -549,8 +550,9 @@ class NewsSpider(Spider):
             return None
         # Never conditional: a 304 would leave the article without this page's text.
         request = self._request(
-            target, source_id, "page", self.parse_page, conditional=False, via="part"
-        )
+            target, source_id, "page", self.parse_page, conditional=False, via="part",
+            hints={PART_NUMBER: str(number + 1)},
+        )  # fmt: skip
         if request is None:
             return None
         self.requested.add(key)
@@ -612,8 +614,10 @@ class NewsSpider(Spider):
         pages: list[Request] = []  # other pages of the list this page is a page of
         siblings = set(analysis.list_pages)
         # An article's own other pages are read through it (_next_part_request), not alone.
-        if analysis.extracted.kind is PageKind.ARTICLE or PARTS in response.meta:
-            siblings -= set(other_pages(response.url, siblings))
+        article = response.meta.get(PARTS)
+        if analysis.extracted.kind is PageKind.ARTICLE or article is not None:
+            page = 1 if article is None else len(article.page.parts) + 2
+            siblings -= set(other_pages(response.url, siblings, page))
         own = set(analysis.list_pages) - siblings
         unlinked = set(siblings)
         for link in links:

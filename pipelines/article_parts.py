@@ -181,13 +181,26 @@ def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 
 
+def _another_story(article: Extracted, part: Extracted) -> bool:
+    """Published on another day, or by other people: the page is another story, whatever its
+    URL looks like (WordPress names a second post of the same title "slug-2")."""
+    days = article.published_at[:10], part.published_at[:10]
+    if all(days) and days[0] != days[1]:
+        return True
+    people = {a.casefold() for a in article.authors}, {a.casefold() for a in part.authors}
+    return all(people) and not (people[0] & people[1])
+
+
 def is_continuation(article: Extracted, part: Extracted) -> bool:
     """Whether ``part``, fetched as the next page of ``article`` (its pages so far, joined),
-    continues it: it has text the article does not have yet, and it is an article or carries
-    most of the first page's headline (page 2 of a story often has no article markup)."""
+    continues it: it has text the article does not have yet, it is not dated another day or
+    signed by other people, and it is an article or carries most of the first page's headline
+    (page 2 of a story often has no article markup)."""
     text = part.body.strip()
     if not text or text in article.body:
         return False  # a site that ignores the page number serves page 1 again
+    if _another_story(article, part):
+        return False
     if part.kind is PageKind.ARTICLE:
         return True
     headline = _words(article.title)

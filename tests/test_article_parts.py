@@ -171,3 +171,17 @@ def test_a_rel_next_names_the_next_page_before_a_comments_pager() -> None:
     url = f"{E}/mobilitaet/zugverkehr-eu"
     rel_next, comments = f"{url}/seite-2", f"{url}?page=2"
     assert next_part(url, [rel_next, comments]) == rel_next
+
+
+def test_a_page_dated_another_day_or_signed_by_others_is_another_story() -> None:
+    first = _extracted("Weekly update", "This week's text.")
+    first.published_at, first.authors = "2024-05-02T09:00:00+05:00", ["Ana Ruiz"]
+    same = _extracted("Weekly update", "More of this week's text.")
+    same.published_at, same.authors = "2024-05-02T09:00:00+05:00", ["Ana Ruiz"]
+    assert is_continuation(first, same)
+    next_week = _extracted("Weekly update", "Next week's text.")
+    next_week.published_at = "2024-05-09T09:00:00+05:00"
+    assert not is_continuation(first, next_week)  # WordPress's "weekly-update-2"
+    other_author = _extracted("Weekly update", "Someone else's text.")
+    other_author.authors = ["Tom Lee"]
+    assert not is_continuation(first, other_author)

@@ -181,6 +181,15 @@ def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 
 
+def _mostly_read(text: str, body: str) -> bool:
+    """Whether half or more of ``text`` (by characters) is paragraphs ``body`` already has: page
+    1 served again under a page number, give or take a box whose text changes."""
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    known = set(body.split("\n\n"))
+    seen = sum(len(p) for p in paragraphs if p in known or p in body)
+    return seen * 2 >= sum(len(p) for p in paragraphs)
+
+
 def _another_story(article: Extracted, part: Extracted) -> bool:
     """Published on another day, or by other people: the page is another story, whatever its
     URL looks like (WordPress names a second post of the same title "slug-2")."""
@@ -197,7 +206,7 @@ def is_continuation(article: Extracted, part: Extracted) -> bool:
     signed by other people, and it is an article or carries most of the first page's headline
     (page 2 of a story often has no article markup)."""
     text = part.body.strip()
-    if not text or text in article.body:
+    if not text or _mostly_read(text, article.body):
         return False  # a site that ignores the page number serves page 1 again
     if _another_story(article, part):
         return False

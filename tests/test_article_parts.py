@@ -185,3 +185,15 @@ def test_a_page_dated_another_day_or_signed_by_others_is_another_story() -> None
     other_author = _extracted("Weekly update", "Someone else's text.")
     other_author.authors = ["Tom Lee"]
     assert not is_continuation(first, other_author)
+
+
+def test_page_one_served_again_with_a_changed_box_is_no_continuation() -> None:
+    first = _extracted(
+        "Software exports grow", "Lead paragraph.\n\nSecond paragraph.\n\nMost read: A"
+    )
+    again = _extracted(
+        "Software exports grow", "Lead paragraph.\n\nSecond paragraph.\n\nMost read: B"
+    )
+    assert not is_continuation(first, again)
+    page_two = _extracted("Software exports grow", "Lead paragraph.\n\nThird.\n\nFourth paragraph.")
+    assert is_continuation(first, page_two)  # a repeated lead is not most of the page

@@ -117,6 +117,17 @@ def _pages(url: str, candidates: Iterable[str], page: int) -> tuple[int, list[tu
     return page, found + list(_path_pages(url, candidates, page))
 
 
+def pages_by_path(url: str, candidates: Iterable[str], page: int = 1) -> list[str]:
+    """The candidates that number a page of the article at ``url`` (its page ``page``) in its
+    path (``/slug/2/``, ``/slug/seite-2``, ``-p2.html``...), not in its query.
+
+    Never raises: a malformed URL has no other pages."""
+    try:
+        return [candidate for candidate, _ in _path_pages(url, candidates, page)]
+    except (ValueError, TypeError, AttributeError):
+        return []
+
+
 def other_pages(url: str, candidates: Iterable[str], page: int = 1) -> list[str]:
     """The candidates that are other pages of the article at ``url`` (its page ``page``). The
     crawl reaches them through the article (``next_part``), never as pages of their own.

@@ -86,12 +86,18 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
-def _is_session(name: str, value: str) -> bool:
-    """A session id or a cache buster: not the page, but a server may want it on the request."""
-    lowered = name.lower()
-    if lowered in SESSION_PARAMS:
-        return lowered != "sid" or bool(_TOKEN.match(value))
-    return lowered in CACHE_BUSTERS and bool(_BUSTER_VALUE.match(value))
+def _same_page(name: str, value: str) -> bool:
+    """A query parameter (``name`` lower-cased) that shows the page itself: a print or AMP
+    view, the first page by number, a session id or cache buster, a comment or share view."""
+    if name in VARIANT_PARAMS and value.lower() in VARIANT_VALUES:
+        return True
+    if (name, value) in FIRST_PAGE or name in _COMMENT_PARAMS:
+        return True
+    if name == "share":
+        return value.lower() in _SHARE_VALUES
+    if name in SESSION_PARAMS:
+        return name != "sid" or bool(_TOKEN.match(value))
+    return name in CACHE_BUSTERS and bool(_BUSTER_VALUE.match(value))
 
 
 def _split(url: str):
@@ -156,11 +162,7 @@ def identity_key(url: str) -> str:
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not (k.lower() in VARIANT_PARAMS and v.lower() in VARIANT_VALUES)
-        and (k.lower(), v) not in FIRST_PAGE
-        and not _is_session(k, v)
-        and k.lower() not in _COMMENT_PARAMS
-        and not (k.lower() == "share" and v.lower() in _SHARE_VALUES)
+        if not _same_page(k.lower(), v)
     ]
     query_string = urlencode(sorted(query))
     return f"{host}{path}" + (f"?{query_string}" if query_string else "")

@@ -11,7 +11,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from .article_parts import PART_NUMBER, is_continuation, join_part, other_pages
+from .article_parts import PART_NUMBER, is_continuation, join_part, pages_by_path
 from .enrich import Derived, derive
 from .extract import analyse_html, extract_page
 from .faults import CrashPoints
@@ -136,7 +136,7 @@ class PageAnalyser:
             # the article's own other pages (/x-p2.html, /slug/seite-2 too), for the crawl to
             # read through it; ``part`` is this page's number along the article
             number = int(page.hints.get(PART_NUMBER, "1"))
-            siblings += other_pages(page.url, [*urls, *nexts], number)
+            siblings += pages_by_path(page.url, [*urls, *nexts], number)
         return PageAnalysis(
             extracted,
             derived,

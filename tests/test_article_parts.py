@@ -12,6 +12,7 @@ from pipelines.article_parts import (
     join_part,
     next_part,
     other_pages,
+    pages_by_path,
 )
 from pipelines.extraction.body import MAX_BODY_CHARS
 from pipelines.extraction.comments import MAX_COMMENTS
@@ -197,3 +198,10 @@ def test_page_one_served_again_with_a_changed_box_is_no_continuation() -> None:
     assert not is_continuation(first, again)
     page_two = _extracted("Software exports grow", "Lead paragraph.\n\nThird.\n\nFourth paragraph.")
     assert is_continuation(first, page_two)  # a repeated lead is not most of the page
+
+
+def test_pages_by_path_leave_query_numbered_pages_to_the_list_rules() -> None:
+    url = f"{E}/a/musik-16604622.html"
+    candidates = [f"{E}/a/musik-16604622-p2.html", f"{url}?page=2", f"{E}/a/other-story.html"]
+    assert pages_by_path(url, candidates) == [candidates[0]]
+    assert pages_by_path("http://[bad", candidates) == []

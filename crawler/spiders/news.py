@@ -534,9 +534,9 @@ class NewsSpider(Spider):
     ) -> Request | None:
         """A request for the next page of the article ``item``, whose page at ``url`` was just
         read, carrying the article; None when it has no further page (or may not fetch it)."""
-        if item.extracted.kind is not PageKind.ARTICLE or len(item.page.parts) + 1 >= MAX_PARTS:
-            return None
         number = len(item.page.parts) + 1  # this page's, along the article
+        if item.extracted.kind is not PageKind.ARTICLE or number >= MAX_PARTS:
+            return None
         target = next_part(url, analysis.list_pages, page=number)
         if target is None:
             return None
@@ -614,10 +614,9 @@ class NewsSpider(Spider):
         pages: list[Request] = []  # other pages of the list this page is a page of
         siblings = set(analysis.list_pages)
         # An article's own other pages are read through it (_next_part_request), not alone.
-        article = response.meta.get(PARTS)
-        if analysis.extracted.kind is PageKind.ARTICLE or article is not None:
-            page = 1 if article is None else len(article.page.parts) + 2
-            siblings -= set(other_pages(response.url, siblings, page))
+        if analysis.extracted.kind is PageKind.ARTICLE or PARTS in response.meta:
+            number = int(response.meta.get("hints", {}).get(PART_NUMBER, "1"))
+            siblings -= set(other_pages(response.url, siblings, number))
         own = set(analysis.list_pages) - siblings
         unlinked = set(siblings)
         for link in links:

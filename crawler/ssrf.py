@@ -25,6 +25,12 @@ Settings (read in ``from_crawler``):
 ``BROADSHEET_ALLOW_PRIVATE_NETWORKS`` (bool, default false)
     Switches the address checks off (the demo and the tests crawl 127.0.0.1). Set from the
     sources file's top-level ``allow_private_networks``.
+The sources file's own origins (scheme-less host and port of each source's ``url``, ``feeds``
+and ``sitemaps``) are trusted whatever they resolve to: the operator named them, so a mirror
+served on ``http://127.0.0.1:8080/`` is crawled without the switch below. Only that host and
+port: another port on the same address, another spelling of it (``localhost`` for
+``127.0.0.1``) or a redirect elsewhere is checked as usual.
+
 ``BROADSHEET_SSRF_PINNED_HOSTS`` (dict host -> IP, default empty)
     Names answered with the given address without DNS, and trusted at that address even when it
     is private: an intranet mirror an operator vouches for, or a test's stand-in for a public
@@ -37,7 +43,7 @@ import contextlib
 import ipaddress
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Self
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
 from pipelines.runs import stat_key
+from pipelines.sources import SourcesError, load_sources
 
 logger = logging.getLogger(__name__)
 
@@ -229,6 +236,29 @@ class Refusal:
     reason: str
 
 
+def origin(url: str) -> str | None:
+    """``host:port`` of an http(s) URL (the scheme's port when none is written), or None."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return f"{host}:{port}" if host and port else None
+
+
+def _named_urls(path: str | None) -> tuple[str, ...]:
+    """Every URL the sources file at ``path`` names; none when there is no usable file (the
+    spider reports that itself)."""
+    if not path:
+        return ()
+    try:
+        config = load_sources(path)
+    except SourcesError:
+        return ()
+    return tuple(u for s in config.sources for u in (s.url, *s.feeds, *s.sitemaps))
+
+
 def _freeze(pins: Mapping[str, str]) -> Mapping[str, str]:
     frozen: dict[str, str] = {}
     for host, address in pins.items():
@@ -245,17 +275,34 @@ class AddressPolicy:
 
     allow_private: bool = False
     pinned: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    trusted: frozenset[str] = frozenset()  # "host:port" origins the sources file names
 
     @classmethod
-    def create(cls, allow_private: bool = False, pinned: Mapping[str, str] | None = None) -> Self:
-        return cls(allow_private, _freeze(pinned or {}))
+    def create(
+        cls,
+        allow_private: bool = False,
+        pinned: Mapping[str, str] | None = None,
+        trusted: Iterable[str] = (),
+    ) -> Self:
+        origins = frozenset(o for o in (origin(u) for u in trusted) if o)
+        return cls(allow_private, _freeze(pinned or {}), origins)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Self:
         return cls.create(
             settings.getbool("BROADSHEET_ALLOW_PRIVATE_NETWORKS", False),
             settings.getdict("BROADSHEET_SSRF_PINNED_HOSTS", {}),
+            _named_urls(settings.get("BROADSHEET_SOURCES")),
         )
+
+    def trusts(self, url: str) -> bool:
+        """Whether ``url`` is on an origin the sources file names."""
+        return bool(self.trusted) and origin(url) in self.trusted
+
+    def trusts_name(self, host: str) -> bool:
+        """Whether a host name (for the resolver, which sees no port) is a trusted origin's."""
+        name = host.strip().lower().rstrip(".")
+        return any(o.rsplit(":", 1)[0] == name for o in self.trusted)
 
     def pinned_address(self, host: str) -> str | None:
         return self.pinned.get(host.strip().lower().rstrip("."))
@@ -286,7 +333,7 @@ class AddressPolicy:
             return Refusal("", "non-HTTP scheme")
         if not host:
             return Refusal("", "no host")
-        if self.pinned_address(host) is not None:
+        if self.pinned_address(host) is not None or self.trusts(url):
             return None
         literal = parse_ip(host)
         if literal is None:
@@ -326,12 +373,16 @@ class SSRFGuardMiddleware:
         self.policy = policy
         self.stats = stats
         self.resolve = resolve or _reactor_resolve
+        self.hinted = False  # the way to allow private networks is logged once per crawl
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         policy = AddressPolicy.from_settings(crawler.settings)
         if policy.allow_private:
             logger.info("SSRF guard off: private networks allowed (allow_private_networks)")
+        elif policy.trusted:
+            logger.info("SSRF guard: the sources file's own origins are trusted: %s",
+                        ", ".join(sorted(policy.trusted)))  # fmt: skip
         return cls(policy, crawler.stats)
 
     async def process_request(self, request: Request) -> None:
@@ -339,7 +390,8 @@ class SSRFGuardMiddleware:
         refusal = self.policy.check_url(url)
         if refusal is None and not self.policy.allow_private:
             host = urlsplit(url).hostname or ""
-            if self.policy.pinned_address(host) is None and parse_ip(host) is None:
+            named = self.policy.pinned_address(host) is None and parse_ip(host) is None
+            if named and not self.policy.trusts(url):
                 refusal = await self._resolved_refusal(host)
         if refusal is not None:
             self._refuse(request, refusal)
@@ -362,6 +414,12 @@ class SSRFGuardMiddleware:
         )
         via = f" (redirected from {hops[0]})" if hops else ""
         logger.warning("%s%s", describe(request.url, refusal.address, refusal.reason), via)
+        if not self.hinted and refusal.reason not in ("non-HTTP scheme", "no host"):
+            self.hinted = True
+            logger.warning(
+                "only the hosts and ports the sources file names are trusted on private networks;"
+                " set allow_private_networks = true at its top to crawl others"
+            )
         if self.stats is not None:
             self.stats.inc_value("broadsheet/ssrf/refused")
             if source:
@@ -399,7 +457,8 @@ class GuardedResolver(CachingThreadedResolver):
         if pinned is not None:
             return defer.succeed(pinned)
         deferred = super().getHostByName(name, timeout)
-        deferred.addCallback(self._check, name, quiet)
+        if not self.policy.trusts_name(name):
+            deferred.addCallback(self._check, name, quiet)
         return deferred
 
     def _check(self, address: str, name: str, quiet: bool = False) -> str:

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -114,6 +115,31 @@ def test_pinned_host_is_trusted_for_that_name_only() -> None:
     assert policy.check_url("http://other.test/") is None  # decided after DNS
     with pytest.raises(ValueError, match="not an IP"):
         AddressPolicy.create(pinned={"x.test": "not-an-ip"})
+
+
+def test_the_sources_files_own_origins_are_trusted_and_nothing_else() -> None:
+    policy = AddressPolicy.create(trusted=["http://127.0.0.1:8765/", "http://Mirror.Test/feed"])
+    assert policy.check_url("http://127.0.0.1:8765/news/story") is None
+    assert policy.check_url("http://127.0.0.1:6379/") is not None  # another port
+    assert policy.check_url("http://2130706433:8765/") is not None  # another spelling
+    assert policy.check_url("https://127.0.0.1/") is not None
+    assert policy.trusts("http://mirror.test:80/x") and policy.trusts("http://mirror.test./x")
+    assert policy.trusts_name("mirror.test") and not policy.trusts_name("other.test")
+    assert not policy.trusts("https://mirror.test/x")  # port 443
+    assert AddressPolicy.create().trusted == frozenset()
+
+
+def test_policy_reads_the_trusted_origins_from_the_sources_file(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[[source]]\nid = "a"\nurl = "http://127.0.0.1:8001/"\n'
+        'sitemaps = ["http://maps.test:8002/sitemap.xml"]\n',
+        encoding="utf-8",
+    )
+    s = Settings({"BROADSHEET_SOURCES": str(path)})
+    assert AddressPolicy.from_settings(s).trusted == {"127.0.0.1:8001", "maps.test:8002"}
+    s.set("BROADSHEET_SOURCES", str(tmp_path / "missing.toml"))
+    assert AddressPolicy.from_settings(s).trusted == frozenset()  # the spider reports it
 
 
 def test_policy_reads_its_settings() -> None:
@@ -281,6 +307,26 @@ def test_resolver_answers_pinned_names_without_dns() -> None:
     assert results == ["127.0.0.1"]
 
 
+def test_resolver_hands_out_a_trusted_names_private_address() -> None:
+    """A source named ``mirror.test`` that resolves to a private address is crawled; another
+    name with the same answer is still refused."""
+    resolver = GuardedResolver.__new__(GuardedResolver)
+    resolver.policy = AddressPolicy.create(trusted=["http://mirror.test:8080/"])
+    resolver.timeout = 1.0
+    dnscache["mirror.test"] = "10.0.0.5"
+    dnscache["other.test"] = "10.0.0.5"
+    try:
+        results: list[str] = []
+        resolver.getHostByName("mirror.test").addCallback(results.append)
+        assert results == ["10.0.0.5"]
+        failures: list[Any] = []
+        resolver.getHostByName("other.test").addErrback(failures.append)
+        assert failures and failures[0].check(RefusedResolution)
+    finally:
+        dnscache.pop("mirror.test", None)
+        dnscache.pop("other.test", None)
+
+
 # --- real crawls with the guard on --------------------------------------------------------------
 
 GUARD_SETTINGS = {
@@ -369,24 +415,33 @@ def _stat(log: str, name: str) -> int:
 
 
 @pytest.mark.e2e
-def test_guard_refuses_a_loopback_site_before_connecting(site: _Site, tmp_path: Path) -> None:
-    """Literal, decimal and named spellings of 127.0.0.1: the server never sees a request."""
+def test_only_the_origin_the_sources_file_names_is_trusted(site: _Site, tmp_path: Path) -> None:
+    """A source at ``http://localhost:PORT/`` is crawled without ``allow_private_networks``: the
+    operator named it. Its pages and sitemaps redirect to the same server in three other
+    spellings (127.0.0.1, decimal, IPv4-mapped IPv6), which are refused before connecting; the
+    one redirect to its own origin is followed."""
     port = site.port
-    sources = "".join(
-        f'[[source]]\nid = "{ident}"\nurl = "http://{host}:{port}/"\n\n'
-        for ident, host in (("literal", "127.0.0.1"), ("decimal", "2130706433"),
-                            ("named", "localhost"))
-    )  # fmt: skip
+    sources = f'[[source]]\nid = "named"\nurl = "http://localhost:{port}/"\n'
     crawl = _guarded_crawl(tmp_path, sources, {})
-    assert site.seen == [], site.seen
-    assert crawl.returncode == 1, crawl.log[-3000:]  # every source fetched nothing: failed
     log = crawl.log
-    assert f"refused loopback address 127.0.0.1 for http://127.0.0.1:{port}/" in log
-    assert f"refused loopback address 127.0.0.1 for http://2130706433:{port}/" in log
-    assert f"refused loopback address 127.0.0.1 for http://localhost:{port}/" in log
-    for ident in ("literal", "decimal", "named"):
-        assert _stat(log, f"broadsheet/source/{ident}/refused_address") >= 1, ident
-    assert _stat(log, "downloader/exception_type_count/crawler.ssrf.RefusedAddress") >= 3
+    assert crawl.returncode == 0, log[-3000:]
+    assert {h for h, _ in site.seen} == {f"localhost:{port}"}, site.seen
+    secrets = {p for _, p in site.seen if p.startswith("/secret")}
+    assert secrets == {"/secret-name"}, site.seen
+    assert GOOD in {p for _, p in site.seen}
+    for target in TARGETS:
+        url = target.format(port=port)
+        refused = f"refused loopback address 127.0.0.1 for {url}"
+        if "localhost" in url:
+            assert refused not in log
+        elif "::ffff" not in url:
+            assert refused in log, url
+    assert "refused loopback address ::ffff:127.0.0.1 for http://[::ffff:127.0.0.1]" in log
+    assert log.count("set allow_private_networks = true") == 1
+    # the sitemap redirects; the page redirects leave the source's scope and are not followed
+    assert _stat(log, "broadsheet/source/named/refused_address") == len(DOC_REDIRECTS) - 1
+    articles = sqlite3.connect(tmp_path / "archive.db").execute("select url from articles")
+    assert [u for (u,) in articles] == [f"http://localhost:{port}{GOOD}"]
 
 
 @pytest.mark.e2e

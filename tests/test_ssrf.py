@@ -9,6 +9,7 @@ real crawls only point at loopback, which the guard must refuse before connectin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
@@ -279,52 +280,52 @@ def test_middleware_with_private_networks_allowed_does_nothing() -> None:
 # --- the resolver (no network: answers come from Scrapy's DNS cache) ----------------------------
 
 
+@contextlib.contextmanager
+def _cached_answers(answers: dict[str, str]) -> Iterator[None]:
+    """Scrapy's DNS cache holding ``answers`` for the duration (no network is asked)."""
+    dnscache.update(answers)
+    try:
+        yield
+    finally:
+        for name in answers:
+            dnscache.pop(name, None)
+
+
+def _answer(resolver: GuardedResolver, name: str) -> str | Any:
+    """The resolver's answer for ``name``: the address, or the failure it raised."""
+    outcome: list[Any] = []
+    resolver.getHostByName(name).addCallbacks(outcome.append, outcome.append)
+    return outcome[0]
+
+
+def _resolver(policy: AddressPolicy) -> GuardedResolver:
+    resolver = GuardedResolver.__new__(GuardedResolver)
+    resolver.policy = policy
+    resolver.timeout = 1.0
+    return resolver
+
+
 def test_resolver_refuses_a_refused_answer_even_from_the_cache() -> None:
     """DNS rebinding: the name once resolved publicly now answers 127.0.0.1."""
-    resolver = GuardedResolver.__new__(GuardedResolver)
-    resolver.policy = GUARD
-    resolver.timeout = 1.0
-    dnscache["rebind.test"] = "127.0.0.1"
-    dnscache["public.test"] = "93.184.215.14"
-    try:
-        failures: list[Any] = []
-        resolver.getHostByName("rebind.test").addErrback(failures.append)
-        assert failures and failures[0].check(RefusedResolution)
-        assert failures[0].value.address == "127.0.0.1"
-        results: list[str] = []
-        resolver.getHostByName("public.test").addCallback(results.append)
-        assert results == ["93.184.215.14"]
-    finally:
-        dnscache.pop("rebind.test", None)
-        dnscache.pop("public.test", None)
+    resolver = _resolver(GUARD)
+    with _cached_answers({"rebind.test": "127.0.0.1", "public.test": "93.184.215.14"}):
+        failure = _answer(resolver, "rebind.test")
+        assert failure.check(RefusedResolution) and failure.value.address == "127.0.0.1"
+        assert _answer(resolver, "public.test") == "93.184.215.14"
 
 
 def test_resolver_answers_pinned_names_without_dns() -> None:
-    resolver = GuardedResolver.__new__(GuardedResolver)
-    resolver.policy = AddressPolicy.create(pinned={"allowed.test": "127.0.0.1"})
-    results: list[str] = []
-    resolver.getHostByName("allowed.test").addCallback(results.append)
-    assert results == ["127.0.0.1"]
+    resolver = _resolver(AddressPolicy.create(pinned={"allowed.test": "127.0.0.1"}))
+    assert _answer(resolver, "allowed.test") == "127.0.0.1"
 
 
 def test_resolver_hands_out_a_trusted_names_private_address() -> None:
     """A source named ``mirror.test`` that resolves to a private address is crawled; another
     name with the same answer is still refused."""
-    resolver = GuardedResolver.__new__(GuardedResolver)
-    resolver.policy = AddressPolicy.create(trusted=["http://mirror.test:8080/"])
-    resolver.timeout = 1.0
-    dnscache["mirror.test"] = "10.0.0.5"
-    dnscache["other.test"] = "10.0.0.5"
-    try:
-        results: list[str] = []
-        resolver.getHostByName("mirror.test").addCallback(results.append)
-        assert results == ["10.0.0.5"]
-        failures: list[Any] = []
-        resolver.getHostByName("other.test").addErrback(failures.append)
-        assert failures and failures[0].check(RefusedResolution)
-    finally:
-        dnscache.pop("mirror.test", None)
-        dnscache.pop("other.test", None)
+    resolver = _resolver(AddressPolicy.create(trusted=["http://mirror.test:8080/"]))
+    with _cached_answers({"mirror.test": "10.0.0.5", "other.test": "10.0.0.5"}):
+        assert _answer(resolver, "mirror.test") == "10.0.0.5"
+        assert _answer(resolver, "other.test").check(RefusedResolution)
 
 
 # --- real crawls with the guard on --------------------------------------------------------------

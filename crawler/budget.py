@@ -9,16 +9,19 @@ requests, queued ones included, until the next run. Other sources go on.
 
 It sits next to the WARC capture (940, below its 950), so it sees the bodies before Scrapy
 decompresses them.
+
+The count is the run's (``crawler/run_share.py``): in a distributed run every worker adds to
+and checks one total per source, so the budget bounds the run, not each worker.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.run_share import LocalTally, Tally, tally
 from pipelines.runs import stat_key
 
 if TYPE_CHECKING:
@@ -33,18 +36,23 @@ REFUSAL = "byte budget of the source reached"
 
 
 class SourceByteBudget:
-    def __init__(self, crawler: Crawler, max_bytes: int) -> None:
+    def __init__(self, crawler: Crawler, max_bytes: int, received: Tally | None = None) -> None:
         self.crawler = crawler
         self.max_bytes = max_bytes
-        self.received: Counter[str] = Counter()
+        self.received = received if received is not None else LocalTally()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, crawler.settings.getint("BROADSHEET_MAX_BYTES_PER_SOURCE"))
+        settings = crawler.settings
+        return cls(
+            crawler,
+            settings.getint("BROADSHEET_MAX_BYTES_PER_SOURCE"),
+            tally(settings, "bytes_received"),
+        )
 
     def process_request(self, request: Request) -> None:
         source = request.meta.get("source")
-        if source and self.max_bytes and self.received[source] >= self.max_bytes:
+        if source and self.max_bytes and self.received.total(source) >= self.max_bytes:
             self.crawler.stats.inc_value(stat_key(source, "over_byte_budget"))
             raise IgnoreRequest(REFUSAL)
 
@@ -52,13 +60,14 @@ class SourceByteBudget:
         source = request.meta.get("source")
         if not source:
             return response
-        before = self.received[source]
-        self.received[source] += len(response.body)
-        self.crawler.stats.set_value(stat_key(source, "bytes_received"), self.received[source])
-        if self.max_bytes and before < self.max_bytes <= self.received[source]:
+        size = len(response.body)
+        total = self.received.add(source, size)
+        # This process's share (a distributed run's workers each report their own).
+        self.crawler.stats.inc_value(stat_key(source, "bytes_received"), size)
+        if self.max_bytes and total - size < self.max_bytes <= total:
             logger.warning(
                 "source %s reached its byte budget (%d MB received, BROADSHEET_MAX_BYTES_PER_SOURCE"
                 " = %d MB): its other requests wait for the next run",
-                source, self.received[source] // 2**20, self.max_bytes // 2**20,
+                source, total // 2**20, self.max_bytes // 2**20,
             )  # fmt: skip
         return response

@@ -21,6 +21,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler import settings as project_settings
 from crawler.dupefilter import request_key
+from crawler.run_share import KEY_TTL_SECONDS, run_key
 from pipelines.clock import now_iso
 from pipelines.messages import Message, encode
 from pipelines.models import ExtractedPage, FetchRecord
@@ -34,13 +35,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ITEMS_KEY = "broadsheet:items"
-KEY_TTL_SECONDS = 2 * 24 * 3600  # a run's shared frontier outlives its workers, then goes
 
 
 def run_keys(run_name: str) -> dict[str, str]:
     return {
-        "SCHEDULER_QUEUE_KEY": f"broadsheet:run:{run_name}:requests",
-        "SCHEDULER_DUPEFILTER_KEY": f"broadsheet:run:{run_name}:seen",
+        "SCHEDULER_QUEUE_KEY": run_key(run_name, "requests"),
+        "SCHEDULER_DUPEFILTER_KEY": run_key(run_name, "seen"),
     }
 
 

@@ -29,6 +29,8 @@ from twisted.python.failure import Failure
 
 from crawler.depth import SAME_DEPTH
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
+from crawler.dupefilter import request_key
+from crawler.run_share import LocalTally, RedisClaims, Tally, claims, tally
 from pipelines.article_parts import MAX_PARTS, PART_NUMBER, PARTS_CUT, next_part, other_pages
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.frontier import (
@@ -131,7 +133,10 @@ class NewsSpider(Spider):
         self.requested: set[bytes] = set()
         self.stopping: asyncio.Future[None] | None = None
         self.scopes: dict[str, SourceScope] = scopes_for(config.sources)
-        self.scheduled: Counter[str] = Counter()
+        # Requests made per source (the request budget); shared by a distributed run's workers,
+        # which also claim each page before requesting it (crawler/run_share.py).
+        self.scheduled: Tally = LocalTally()
+        self.claims: RedisClaims | None = None
         # robots.txt as this process read it, per host: a second check before a link is even
         # requested (Scrapy's middleware remains the gate for every request).
         self.robots: dict[str, Protego] = {}
@@ -164,6 +169,8 @@ class NewsSpider(Spider):
         workers = settings.getint("BROADSHEET_EXTRACT_WORKERS")
         analyser = analysis_service(workers, on_loop=True) if workers > 0 else None
         spider = cls(config, policy, memory, analyser, *args, **kwargs)
+        spider.scheduled = tally(settings, "requests_made")
+        spider.claims = claims(settings)
         spider._set_crawler(crawler)
         return spider
 
@@ -183,6 +190,14 @@ class NewsSpider(Spider):
 
     # --- requests -----------------------------------------------------------------------------
 
+    def _claim(self, key: bytes, source_id: str) -> bool:
+        """Whether this process may request the page: always on its own; in a distributed run,
+        when no other worker claimed it first (it would be filtered after costing budget)."""
+        if self.claims is None or self.claims.claim(key):
+            return True
+        self.crawler.stats.inc_value(_stat(source_id, "claimed_elsewhere"))
+        return False
+
     def _request(
         self,
         url: str,
@@ -191,18 +206,16 @@ class NewsSpider(Spider):
         callback: Any,
         *,
         conditional: bool = True,
+        claim: bool = True,
         **meta: Any,
     ) -> Request | None:
         """A request within the source's budget, conditional when the URL is known (and
-        ``conditional``), or None."""
-        if self.scheduled[source_id] >= self.policy.max_requests:
-            self.crawler.stats.inc_value(_stat(source_id, "over_budget"))
-            return None
-        self.scheduled[source_id] += 1
+        ``conditional``), or None; in a distributed run, None as well when another worker
+        claimed it (``claim``: robots.txt is every process's own)."""
         known = meta.pop("known", None) or (None if self.policy.recrawl else self._known(url))
         headers = conditional_headers(known) if conditional and not self.policy.recrawl else {}
         page = role not in DOCUMENT_ROLES
-        return Request(
+        request = Request(
             url,
             callback=callback,
             errback=self.on_error,
@@ -221,6 +234,13 @@ class NewsSpider(Spider):
                 **meta,
             },
         )
+        if claim and role != "robots" and not self._claim(request_key(request), source_id):
+            return None
+        # Taken, then checked: workers sharing the count cannot both take the last one.
+        if self.scheduled.add(source_id) > self.policy.max_requests:
+            self.crawler.stats.inc_value(_stat(source_id, "over_budget"))
+            return None
+        return request
 
     async def start(self) -> AsyncIterator[Request]:
         if self.memory is not None:
@@ -409,8 +429,10 @@ class NewsSpider(Spider):
         role = "listing" if listing else ("entry" if via in ("feed", "sitemap") else "page")
         hints = {k: v for k, v in hints.items() if v}
         request = self._request(
-            url, source_id, role, self.parse_page, via=via, hints=hints, known=known
-        )
+            url, source_id, role, self.parse_page, via=via, hints=hints, known=known,
+            # A redirect's target may share the identity of the URL this process claimed.
+            claim=not redirect,
+        )  # fmt: skip
         if request is not None:
             self.requested.add(key)
         return request

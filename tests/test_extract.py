@@ -188,6 +188,8 @@ def test_original_source(line: str, expected: str) -> None:
         "Advertisement",
         "Loading weather data ...",
         "Loading…",
+        "CLICK FOR FULL STATE SWIM RESULTS",
+        "Click to enlarge",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -201,6 +203,7 @@ def test_boilerplate_lines(line: str) -> None:
         "The company said it would share more details next quarter.",
         "Related companies in the sector saw their shares fall sharply on Monday.",
         "Loading the ships took three days...",
+        "Clicks for ads fell by a third, the company said.",
     ],
 )
 def test_content_lines_kept(line: str) -> None:

@@ -45,7 +45,7 @@ _BOILERPLATE = re.compile(
     r"(?: (?:on|via|to) \w+)?[.!:]?"
     r"|share (?:this|the|on|via)\b.*|.{0,40}\bshare (?:it|this) with\b.*"
     r"|follow (?:us|me|\w+) on\b.*"
-    r"|(?:click|tap) here\b.*"
+    r"|(?:click|tap) (?:here|for|to)\b.*"
     # cross-links
     r"|(?:also see|see also|see more|also read|also on\b.*|read (?:more|also|next|this)"
     r"|related(?: \w+)?|more from\b.*"

@@ -30,9 +30,22 @@ TRACKING_PARAMS = frozenset(
         "spm", "scid", "ito", "itm_source", "itm_medium", "itm_campaign", "itm_content",
         "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "smid", "smtyp",
         "sr_share", "at_medium", "at_campaign", "at_custom1", "at_custom2",
+        "xtor", "wt.mc_id", "wt_mc_id", "wt.mc_ev", "cmp", "icid", "emc", "spref", "taid",
+        "guccounter", "guce_referrer", "guce_referrer_sig", "soc_src", "soc_trk",
+        "__twitter_impression", "s_kwcid", "ef_id",
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "mtm_", "at_")
+# Parameters that say where a reader came from when their value names a channel
+# ("?from=rss", "?src=twitter", "?partner=rss"); with another value they may select content.
+CHANNEL_PARAMS = frozenset(
+    {"src", "source", "from", "via", "partner"}
+)  # never "feed": WordPress' "?feed=rss2" is the feed
+CHANNELS = frozenset(
+    {"rss", "rss2", "atom", "feed", "feeds", "feedburner", "twitter", "tw", "x", "facebook",
+     "fb", "linkedin", "whatsapp", "telegram", "social", "share", "newsletter", "email", "mail",
+     "googlenews", "google_news", "flipboard", "msn", "yahoo", "push", "app"}
+)  # fmt: skip
 # Session identifiers a server writes into links when the client keeps no cookie (as a crawler
 # does not): a fresh one per visit, so without folding them every page of a site would be new
 # to every run and fetched again. "sid" counts only with a token for a value (``_TOKEN``): it
@@ -53,9 +66,15 @@ _PATH_SESSION = re.compile(
 
 # Parameters that select a presentation of the same article, not a different article.
 VARIANT_PARAMS = frozenset(
-    {"print", "printable", "output", "outputtype", "view", "amp", "mobile", "format", "m"}
+    {"print", "printable", "output", "outputtype", "view", "amp", "mobile", "format", "m", "mode",
+     "showall", "singlepage", "single_page", "onepage", "nopaging", "tmpl"}
+)  # fmt: skip
+# "all"/"full": the whole article on one page ("?view=all", "?page=all", Joomla's
+# "?showall=1"); "component": Joomla's print and pop-up view ("?tmpl=component").
+VARIANT_VALUES = frozenset(
+    {"", "1", "true", "yes", "print", "amp", "mobile", "printable", "all", "full", "component"}
 )
-VARIANT_VALUES = frozenset({"", "1", "true", "yes", "print", "amp", "mobile", "printable"})
+_WHOLE_ARTICLE = frozenset({("page", "all"), ("pages", "all")})
 # A page parameter at its first value names the page without it: "?page=1" is the list (or the
 # article) itself, as numbered pagers link it.
 FIRST_PAGE = frozenset(
@@ -81,8 +100,10 @@ _SHARE_VALUES = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _is_tracking(name: str) -> bool:
+def _is_tracking(name: str, value: str = "") -> bool:
     lowered = name.lower()
+    if lowered in CHANNEL_PARAMS:
+        return value.lower() in CHANNELS
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
@@ -91,7 +112,9 @@ def _same_page(name: str, value: str) -> bool:
     view, the first page by number, a session id or cache buster, a comment or share view."""
     if name in VARIANT_PARAMS and value.lower() in VARIANT_VALUES:
         return True
-    if (name, value) in FIRST_PAGE or name in _COMMENT_PARAMS:
+    if (name, value) in FIRST_PAGE or (name, value.lower()) in _WHOLE_ARTICLE:
+        return True
+    if name in _COMMENT_PARAMS:
         return True
     if name == "share":
         return value.lower() in _SHARE_VALUES
@@ -119,7 +142,7 @@ def canonicalize(url: str) -> str:
     if parts is None or not parts.scheme or not parts.netloc:
         return url.strip()
     query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)
     ]
     host = (parts.hostname or "").lower().rstrip(".")
     try:

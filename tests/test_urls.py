@@ -93,6 +93,39 @@ def test_comment_and_share_views_are_the_article():
     assert identity_key("https://e.com/deck?share=a1b2c3") != identity_key("https://e.com/deck")
 
 
+def test_campaign_tags_and_whole_article_views_are_the_article():
+    base = identity_key("https://e.com/2024/05/story")
+    for variant in (
+        "https://e.com/2024/05/story?xtor=RSS-3208",  # AT Internet (French publishers)
+        "https://e.com/2024/05/story?WT.mc_id=tw",  # Webtrends
+        "https://e.com/2024/05/story?CMP=share_btn_tw",
+        "https://e.com/2024/05/story?partner=rss&emc=rss",
+        "https://e.com/2024/05/story?guccounter=1&guce_referrer=aHR0cHM",
+        "https://e.com/2024/05/story?icid=hp_top_story",
+        "https://e.com/2024/05/story?from=rss",
+        "https://e.com/2024/05/story?src=twitter",
+        "https://e.com/2024/05/story?source=newsletter",
+        "https://e.com/2024/05/story?mode=print",
+        "https://e.com/2024/05/story?tmpl=component&print=1",  # Joomla's print view
+        "https://e.com/2024/05/story?showall=1",
+        "https://e.com/2024/05/story?view=all",
+        "https://e.com/2024/05/story?page=all",
+    ):
+        assert identity_key(variant) == base, variant
+    # campaign tags are not fetched; a view is (the server may need it)
+    assert canonicalize("https://e.com/2024/05/story?xtor=RSS-3208&id=4") == (
+        "https://e.com/2024/05/story?id=4"
+    )
+    assert canonicalize("https://e.com/s?showall=1") == "https://e.com/s?showall=1"
+
+
+def test_a_channel_parameter_with_another_value_is_kept():
+    for kept in ("from=home", "src=abc", "source=2", "via=archive"):
+        assert identity_key(f"https://e.com/s?{kept}") != identity_key("https://e.com/s"), kept
+    # WordPress names its feeds by a parameter: never folded away
+    assert canonicalize("https://blog.e.com/?feed=rss2") == "https://blog.e.com/?feed=rss2"
+
+
 def test_short_sids_and_worded_busters_are_kept():
     # "sid" names a story or a section on some sites; only a token is a session
     assert identity_key("https://e.com/news?sid=12") != identity_key("https://e.com/news?sid=13")

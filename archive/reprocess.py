@@ -252,7 +252,7 @@ def import_warcs(
         return next((sid for sid, scope in scopes.items() if scope.contains(url)), None)
 
     def wanted(head: RecordHead) -> bool:
-        if head.record_type != "response" or head.status != 200:
+        if head.status != 200:  # a response, or a revisit of ours (it comes with its body)
             return False
         if not any(t in head.content_type for t in HTML_TYPES):
             return False
@@ -264,8 +264,10 @@ def import_warcs(
     def pages() -> Iterator[tuple[FetchedPage, Source]]:
         for path in paths:
             resolved = str(Path(path).resolve())
-            responses = iter_responses([path], filter=wanted, progress=progress, revisits=False)
+            responses = iter_responses([path], filter=wanted, progress=progress)
             for response in responses:
+                if response.is_revisit and not response.body:
+                    continue  # a foreign revisit: its payload is in a record we cannot find
                 source_id = owner(response.url)
                 if source_id is None:  # the filter saw the same URL; kept for type safety
                     continue

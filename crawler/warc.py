@@ -19,12 +19,13 @@ import secrets
 import time
 import uuid
 import zlib
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from importlib import metadata
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Self
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Self
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -37,11 +38,16 @@ from warcio.warcwriter import WARCWriter
 from pipelines.faults import CrashPoints, crash
 from pipelines.warcs import (
     OPEN_SUFFIX,
+    ORIGINAL_FILE,
+    ORIGINAL_OFFSET,
     WARC_SUFFIX,
     RecoveryAction,
     RecoveryResult,
+    WarcFormatError,
     WarcRef,
+    payload_record,
     recover_open_files,
+    sha1_digest,
 )
 
 try:
@@ -68,11 +74,17 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 META_KEY = "warc"  # request.meta / response.meta key holding the response record's WarcRef
+# request.meta key: the capture an earlier run stored the page from (EarlierCapture)
+EARLIER_CAPTURE = "warc_earlier"
 DEFAULT_DIR = "data/warc"
 DEFAULT_MAX_BYTES = 1024**3
 # zlib's fast levels (1-3) cost about half the CPU of its default (6) on real pages, for files
 # about 12% larger at 3 (bench/bench_warc.py); compression runs on the reactor thread.
 GZIP_LEVEL = 3
+# Payloads smaller than this are written in full: compressed, they cost about what a revisit
+# record (~500 bytes of headers) does.
+MIN_REVISIT_BYTES = 4096
+MAX_ORIGINALS = 50_000  # digests remembered per crawl process: ~8 MB
 WARC_1_1_SPEC = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 
 Header = tuple[bytes, bytes]
@@ -111,6 +123,24 @@ class _RawHttpHead(StatusAndHeaders):
         self.headers_buff = self._raw
 
 
+class Original(NamedTuple):
+    """A response record written in full, that revisit records of the same payload name."""
+
+    record_id: str
+    url: str
+    fetched_at: str
+    file: str
+    offset: int
+
+
+class EarlierCapture(NamedTuple):
+    """Where an earlier run captured a page (its article row's WARC columns)."""
+
+    file: str
+    offset: int
+    payload_digest: str
+
+
 class WarcFileWriter:
     """Writes request/response pairs to rotating ``.warc.gz`` files in one directory.
 
@@ -128,6 +158,7 @@ class WarcFileWriter:
         warcinfo: Mapping[str, str] | None = None,
         prefix: str = "broadsheet",
         gzip_level: int = GZIP_LEVEL,
+        max_originals: int = MAX_ORIGINALS,
     ) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
@@ -140,6 +171,11 @@ class WarcFileWriter:
         # warcio builds records (headers, digests); we frame each as one gzip member ourselves,
         # at ``gzip_level``: warcio's fixed level 9 costs 2.5x the CPU of 3 for 11% smaller files.
         self._warc = WARCWriter(BytesIO(), gzip=False, warc_version="1.1")
+        # Payloads written in full this run, by digest: a later identical one (a re-check that
+        # found the page unchanged, a site serving one page at many URLs) is written as a
+        # revisit record pointing at it. Bounded, oldest forgotten first.
+        self.originals: OrderedDict[str, Original] = OrderedDict()
+        self.max_originals = max_originals
         self._name = ""
         self._warcinfo_id = ""
         self.crash_points = CrashPoints.from_env()
@@ -194,20 +230,46 @@ class WarcFileWriter:
         request_body: bytes = b"",
         protocol: str | None = None,
         ip_address: str | None = None,
+        earlier: EarlierCapture | None = None,
     ) -> WarcRef:
-        """Write one response record then its request record; return the response's place."""
+        """Write one response record (a revisit record when the same payload was written in
+        full earlier in the run, or is the ``earlier`` capture of the page) then its request
+        record; return the response's place."""
+        digest = sha1_digest(body) if status == 200 and len(body) >= MIN_REVISIT_BYTES else ""
+        original = self.originals.get(digest) if digest else None
+        if original is None and digest and earlier is not None and earlier.payload_digest == digest:
+            original = self._earlier_original(earlier)
         try:
             fh = self._fh or self._open()
             ref = self._write_pair(
                 fh, url, fetched_at, status, list(response_headers), body,
                 request_method, list(request_headers), request_body, protocol, ip_address,
+                original,
             )  # fmt: skip
         except BaseException:
             self._abandon()
             raise
+        if digest and original is None:
+            self.originals[digest] = Original(
+                ref.record_id, url, ref.fetched_at, ref.file, ref.offset
+            )
+            if len(self.originals) > self.max_originals:
+                self.originals.popitem(last=False)
         if fh.tell() >= self.max_bytes:
             self.close()
         return ref
+
+    def _earlier_original(self, earlier: EarlierCapture) -> Original | None:
+        """The response record of an earlier run's capture, if it can still be read here."""
+        try:
+            found = payload_record(self.directory / Path(earlier.file).name, earlier.offset)
+        except WarcFormatError as exc:
+            logger.debug("earlier capture %s@%d not used: %s", earlier.file, earlier.offset, exc)
+            return None
+        if found.payload_digest != earlier.payload_digest:
+            return None
+        name = found.file.removesuffix(OPEN_SUFFIX)
+        return Original(found.record_id, found.url, found.fetched_at, name, found.offset)
 
     def _write_pair(
         self,
@@ -222,6 +284,7 @@ class WarcFileWriter:
         request_body: bytes,
         protocol: str | None,
         ip_address: str | None,
+        original: Original | None = None,
     ) -> WarcRef:
         # WARC can only frame HTTP/1.x messages; an h2 exchange keeps its status and headers
         # under an HTTP/1.1 status line, and WARC-Protocol says what was really spoken.
@@ -249,10 +312,22 @@ class WarcFileWriter:
             _http_head(f"{http_version} {statusline}", response_headers),
             statusline, http_version, response_headers,
         )  # fmt: skip
-        response = self._warc.create_warc_record(
-            url, "response", payload=BytesIO(body), length=len(body),
-            warc_headers_dict=warc_headers, http_headers=head,
-        )  # fmt: skip
+        if original is None:
+            response = self._warc.create_warc_record(
+                url, "response", payload=BytesIO(body), length=len(body),
+                warc_headers_dict=warc_headers, http_headers=head,
+            )  # fmt: skip
+        else:
+            warc_headers["WARC-Type"] = "revisit"
+            warc_headers["WARC-Refers-To"] = original.record_id
+            # Where the payload is, for readers of this archive (read_record): WARC names no
+            # field for it, and extension fields are allowed.
+            warc_headers[ORIGINAL_FILE] = original.file
+            warc_headers[ORIGINAL_OFFSET] = str(original.offset)
+            response = self._warc.create_revisit_record(
+                url, sha1_digest(body), original.url, original.fetched_at,
+                http_headers=head, warc_headers_dict=warc_headers,
+            )  # fmt: skip
         offset, length = self._append(fh, response)
 
         parts = urlsplit(url)
@@ -285,6 +360,7 @@ class WarcFileWriter:
             payload_digest=response.rec_headers.get_header("WARC-Payload-Digest"),
             fetched_at=date,
             url=url,
+            record_type="response" if original is None else "revisit",
         )
 
     def _abandon(self) -> None:
@@ -395,10 +471,13 @@ class WarcCaptureMiddleware:
             request_body=request.body,
             protocol=response.protocol,
             ip_address=str(response.ip_address) if response.ip_address else None,
+            earlier=request.meta.get(EARLIER_CAPTURE),
         )
         request.meta[META_KEY] = ref
         self._inc("warc/responses")
         self._inc("warc/response_bytes", ref.length)
+        if ref.record_type == "revisit":
+            self._inc("warc/revisits")  # the same payload as a response written before
         return response
 
     def _inc(self, key: str, count: int = 1) -> None:

@@ -44,6 +44,11 @@ class Known:
     article_id: str | None
     published_at: str | None
     first_seen_at: str | None
+    # the capture the stored article was read from: an unchanged re-check is then written to
+    # the WARC files as a revisit of it (crawler/warc.py)
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_payload_digest: str | None = None
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -128,7 +133,8 @@ class CrawlMemory:
                 "select p.url, p.kind, p.last_fetched_at,"
                 " case when completed then coalesce(p.etag, '') else '' end,"
                 " case when completed then coalesce(p.last_modified, '') else '' end,"
-                " p.article_id, a.published_at, a.first_seen_at from ("
+                " p.article_id, a.published_at, a.first_seen_at,"
+                " a.warc_file, a.warc_offset, a.warc_payload_digest from ("
                 "  select *, exists (select 1 from crawl_runs r where r.source = pages.source"
                 "   and r.status = 'ok' and r.started_at <= pages.last_fetched_at"
                 "   and r.finished_at >= pages.last_fetched_at) as completed"

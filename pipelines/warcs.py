@@ -12,6 +12,7 @@ byte offset of its gzip member and can be read with one seek. A file being writt
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -46,6 +47,10 @@ OPEN_SUFFIX = ".open"
 QUARANTINE_SUFFIX = ".corrupt"
 GZIP_MAGIC = b"\x1f\x8b"
 HTTP_RECORD_TYPES = ("response", "revisit")
+# Extension fields of our revisit records: the file and offset of the response record that holds
+# the payload (the standard fields name it by record id, URI and date, which need an index).
+ORIGINAL_FILE = "Broadsheet-Original-File"
+ORIGINAL_OFFSET = "Broadsheet-Original-Offset"
 # A news page is < 2 MB (DOWNLOAD_MAXSIZE is 10 MB); a foreign WARC may hold videos.
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -85,6 +90,8 @@ class WarcRef:
     payload_digest: str
     fetched_at: str  # the record's WARC-Date, ISO 8601 UTC
     url: str = ""
+    # "revisit": the payload is in an earlier response record, which read_record reads for it
+    record_type: str = "response"
 
     def row(self) -> dict[str, object]:
         """Columns for the article row."""
@@ -184,11 +191,47 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
 
     ``offset`` is a ``WarcRef.offset`` / ``warc_offset``. In a ``.warc.gz`` it must be the start
     of a gzip member; in an uncompressed ``.warc`` the start of a ``WARC/`` header. With
-    ``verify`` the block and payload digests are checked. Raises ``WarcFormatError``.
+    ``verify`` the block and payload digests are checked. A revisit record of ours comes with
+    the body of the response record it names. Raises ``WarcFormatError``.
     """
     path = Path(path)
+    response, original = _read_one(path, offset, verify)
+    if original is not None:
+        return _with_original_payload(response, path.parent, *original, verify)
+    return response
+
+
+def payload_record(path: str | os.PathLike[str], offset: int) -> WarcResponse:
+    """The response record holding the payload of the record at ``path``/``offset``: that
+    record, or the one a revisit record of ours names (its ``file`` and ``offset`` its own).
+    Digests are not checked. Raises ``WarcFormatError``."""
+    path = Path(path)
+    response, original = _read_one(path, offset, False)
+    if original is None:
+        return response
+    located = _located(path.parent, original[0])
+    found, again = _read_one(located, original[1], False)
+    if again is not None or found.is_revisit:
+        raise WarcFormatError(f"{path}@{offset}: its payload's record is a revisit too")
+    return replace(found, file=Path(original[0]).name)
+
+
+def _located(directory: Path, file: str) -> Path:
+    """A file of ours by its final name, or still ``.open`` while its crawl writes it."""
+    path = directory / Path(file).name
+    if not path.exists() and path.with_name(path.name + OPEN_SUFFIX).exists():
+        return path.with_name(path.name + OPEN_SUFFIX)
+    return path
+
+
+def _read_one(path: Path, offset: int, verify: bool) -> tuple[WarcResponse, tuple[str, int] | None]:
+    """The record at ``offset``, and for a revisit of ours where its payload is."""
     where = f"{path}@{offset}"
-    with path.open("rb") as fh:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise WarcFormatError(f"{where}: cannot open ({exc})") from exc
+    with fh:
         fh.seek(offset)
         magic = fh.read(5)
         fh.seek(offset)
@@ -215,9 +258,42 @@ def read_record(path: str | os.PathLike[str], offset: int, *, verify: bool = Tru
             if verify and record.digest_checker.passed is False:
                 problems = "; ".join(record.digest_checker.problems)
                 raise WarcFormatError(f"{where}: digest mismatch ({problems})")
+            return response, _original_of(record)
         except (ArchiveLoadFailed, StopIteration) as exc:
             raise WarcFormatError(f"{where}: cannot parse a WARC record ({exc})") from exc
-        return response
+
+
+def _original_of(record: ArcWarcRecord) -> tuple[str, int] | None:
+    """The (file, offset) of the response record an own revisit record names, else None."""
+    if record.rec_type != "revisit":
+        return None
+    file = record.rec_headers.get_header(ORIGINAL_FILE)
+    offset = record.rec_headers.get_header(ORIGINAL_OFFSET) or ""
+    return (file, int(offset)) if file and offset.isdigit() else None
+
+
+def _with_original_payload(
+    revisit: WarcResponse, directory: Path, file: str, offset: int, verify: bool
+) -> WarcResponse:
+    """A revisit record of ours with the body of the response record it names (in the same
+    directory, under its final name or still ``.open`` while its crawl runs)."""
+    try:
+        original = read_record(_located(directory, file), offset, verify=verify)
+    except WarcFormatError as exc:
+        raise WarcFormatError(
+            f"{revisit.file}@{revisit.offset}: revisit of {file}@{offset}, unreadable ({exc})"
+        ) from exc
+    if original.payload_digest != revisit.payload_digest or original.is_revisit:
+        raise WarcFormatError(
+            f"{revisit.file}@{revisit.offset}: revisit of {file}@{offset}, which holds another"
+            " payload"
+        )
+    return replace(
+        revisit,
+        body=original.body,
+        body_truncated=original.body_truncated,
+        decode_error=original.decode_error,
+    )
 
 
 class _CountingReader(io.RawIOBase):
@@ -249,7 +325,8 @@ def iter_responses(
 
     Memory is bounded by one record (``max_body``): nothing is kept between records, so
     ``revisit`` records are yielded unresolved (``is_revisit``, empty body) rather than looked
-    up. Non-HTTP records (warcinfo, request, metadata, resource, dns:) are skipped. ``filter``
+    up, except ours, which name the file and offset of their payload's record: those come with
+    its body (empty when it cannot be read). Non-HTTP records (warcinfo, request, metadata, resource, dns:) are skipped. ``filter``
     sees the record head before the body is read or decoded. ``progress`` receives the total
     number of file bytes read so far, across all paths.
     """
@@ -273,12 +350,17 @@ def iter_responses(
                 if filter is not None and not filter(_head(record)):
                     continue
                 response = _to_response(record, max_body, path.name, -1, -1)
+                original = _original_of(record)
                 iterator.read_to_end(record)  # only now does warcio know the record's extent
-                yield replace(
+                response = replace(
                     response,
                     offset=iterator.get_record_offset(),
                     length=iterator.get_record_length(),
                 )
+                if original is not None:
+                    with contextlib.suppress(WarcFormatError):
+                        response = _with_original_payload(response, path.parent, *original, False)
+                yield response
                 if progress is not None:
                     progress(total)
         if progress is not None:

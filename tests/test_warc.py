@@ -7,11 +7,14 @@ import io
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -393,3 +396,85 @@ def test_failed_write_hands_the_file_to_recovery(tmp_path, monkeypatch):
     assert read_record(recovered, kept.offset).body == page(0)
     (fresh,) = write_pages(writer, 1)  # the next exchange starts a new file
     assert fresh.file != kept.file
+
+
+# --- revisit records ---------------------------------------------------------------------------
+
+
+def big_page(n: int) -> bytes:
+    """A page above MIN_REVISIT_BYTES that does not compress to nothing."""
+    words = " ".join(f"w{(n * 7919 + i * 104729) % 100003}" for i in range(3000))
+    return f"<html><body><p>Article {n}</p><p>{words}</p></body></html>".encode()
+
+
+def write_body(writer: WarcFileWriter, url: str, body: bytes, status: int = 200) -> WarcRef:
+    return writer.write_exchange(
+        url=url, fetched_at=FETCHED, status=status,
+        response_headers=[(b"Content-Type", b"text/html")], body=body,
+    )  # fmt: skip
+
+
+def test_an_identical_payload_is_a_revisit_that_reads_back_whole(tmp_path):
+    """A site serving one large page at many URLs, or a re-check finding a page unchanged:
+    the payload is written once; later copies are revisit records naming it, smaller by far,
+    and read back with the payload, even from the next file."""
+    writer = WarcFileWriter(tmp_path, max_bytes=1)  # each exchange closes its file
+    first = write_body(writer, "http://h.test/a", big_page(1))
+    again = write_body(writer, "http://h.test/catch-all/x/y", big_page(1))
+    other = write_body(writer, "http://h.test/b", big_page(2))
+    writer.close()
+    assert [r.record_type for r in (first, again, other)] == ["response", "revisit", "response"]
+    assert again.file != first.file
+    assert again.length * 5 < first.length
+    assert again.payload_digest == first.payload_digest != other.payload_digest
+    for path in tmp_path.glob("*.warc.gz"):
+        warcio_check(path)
+    got = read_record(tmp_path / again.file, again.offset)
+    assert got.is_revisit and got.body == big_page(1) and got.url == "http://h.test/catch-all/x/y"
+    assert (got.refers_to_uri, got.refers_to_date) == ("http://h.test/a", first.fetched_at)
+    streamed = next(iter_responses([tmp_path / again.file]))
+    assert streamed.is_revisit and streamed.body == big_page(1)
+
+
+def test_small_pages_and_other_statuses_are_written_whole(tmp_path):
+    writer = WarcFileWriter(tmp_path)
+    refs = [write_body(writer, f"http://h.test/{n}", page(1)) for n in range(2)]
+    refs += [write_body(writer, f"http://h.test/gone/{n}", big_page(3), 404) for n in range(2)]
+    assert {r.record_type for r in refs} == {"response"}
+
+
+def test_the_writer_forgets_the_oldest_payloads_first(tmp_path):
+    writer = WarcFileWriter(tmp_path, max_originals=1)
+    write_body(writer, "http://h.test/1", big_page(1))
+    write_body(writer, "http://h.test/2", big_page(2))  # pushes page 1 out
+    assert write_body(writer, "http://h.test/3", big_page(1)).record_type == "response"
+    assert write_body(writer, "http://h.test/4", big_page(1)).record_type == "revisit"
+
+
+def test_a_revisit_whose_payload_record_is_gone_is_a_clear_error(tmp_path):
+    writer = WarcFileWriter(tmp_path, max_bytes=1)
+    first = write_body(writer, "http://h.test/a", big_page(1))
+    again = write_body(writer, "http://h.test/b", big_page(1))
+    writer.close()
+    (tmp_path / first.file).unlink()
+    with pytest.raises(WarcFormatError, match="revisit of"):
+        read_record(tmp_path / again.file, again.offset)
+    streamed = next(iter_responses([tmp_path / again.file]))  # yielded, without a body
+    assert streamed.is_revisit and streamed.body == b""
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=12))
+def test_every_written_page_reads_back_as_written(writes: list[tuple[int, bool]]) -> None:
+    """Any mix of repeated and new payloads, with files closed anywhere along the way."""
+    with tempfile.TemporaryDirectory() as directory:
+        writer = WarcFileWriter(directory)
+        written = []
+        for n, (which, rotate) in enumerate(writes):
+            body = big_page(which)
+            written.append((write_body(writer, f"http://h.test/{n}", body), body))
+            if rotate:
+                writer.close()
+        writer.close()
+        for ref, body in written:
+            assert read_record(Path(directory) / ref.file, ref.offset).body == body

@@ -31,6 +31,7 @@ from crawler.depth import SAME_DEPTH
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
 from crawler.dupefilter import request_key
 from crawler.run_share import LocalTally, RedisClaims, Tally, claims, tally
+from crawler.warc import EARLIER_CAPTURE, EarlierCapture
 from pipelines.article_parts import MAX_PARTS, PART_NUMBER, PARTS_CUT, next_part, other_pages
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.frontier import (
@@ -234,6 +235,10 @@ class NewsSpider(Spider):
                 **meta,
             },
         )
+        if known is not None and known.warc_file and known.warc_payload_digest:
+            request.meta[EARLIER_CAPTURE] = EarlierCapture(
+                known.warc_file, known.warc_offset or 0, known.warc_payload_digest
+            )
         if claim and role != "robots" and not self._claim(request_key(request), source_id):
             return None
         # Taken, then checked: workers sharing the count cannot both take the last one.

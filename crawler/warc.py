@@ -244,7 +244,7 @@ class WarcFileWriter:
             ref = self._write_pair(
                 fh, url, fetched_at, status, list(response_headers), body,
                 request_method, list(request_headers), request_body, protocol, ip_address,
-                original,
+                original, digest,
             )  # fmt: skip
         except BaseException:
             self._abandon()
@@ -285,6 +285,7 @@ class WarcFileWriter:
         protocol: str | None,
         ip_address: str | None,
         original: Original | None = None,
+        digest: str = "",
     ) -> WarcRef:
         # WARC can only frame HTTP/1.x messages; an h2 exchange keeps its status and headers
         # under an HTTP/1.1 status line, and WARC-Protocol says what was really spoken.
@@ -313,6 +314,8 @@ class WarcFileWriter:
             statusline, http_version, response_headers,
         )  # fmt: skip
         if original is None:
+            if digest:  # computed already to look for a revisit: warcio need not hash again
+                warc_headers["WARC-Payload-Digest"] = digest
             response = self._warc.create_warc_record(
                 url, "response", payload=BytesIO(body), length=len(body),
                 warc_headers_dict=warc_headers, http_headers=head,
@@ -325,7 +328,7 @@ class WarcFileWriter:
             warc_headers[ORIGINAL_FILE] = original.file
             warc_headers[ORIGINAL_OFFSET] = str(original.offset)
             response = self._warc.create_revisit_record(
-                url, sha1_digest(body), original.url, original.fetched_at,
+                url, digest, original.url, original.fetched_at,
                 http_headers=head, warc_headers_dict=warc_headers,
             )  # fmt: skip
         offset, length = self._append(fh, response)

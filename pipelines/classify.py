@@ -482,7 +482,16 @@ def explain_page(
         other_evidence += 0.5
     if extracted.authors:
         score.add(0.5, "byline")
-    marked_up = bool(ld.article_ids) or page.og_type == "article" or page.published_meta
+    try:
+        shape = url_shape(url)
+    except ValueError:
+        shape = None
+    # A permalink with the date and a slug (/2012/05/31/the-headline/) is the publisher's own
+    # statement that the page is a dated post, as markup would be.
+    dated_slug = shape is not None and shape.has_date and shape.slug_words >= 2
+    marked_up = (
+        bool(ld.article_ids) or page.og_type == "article" or page.published_meta or dated_slug
+    )
     if not marked_up and not extracted.authors and not strong_date:
         # Nothing says "article": typical of about, legal and landing pages.
         score.add(-1.5, "no article metadata")
@@ -540,10 +549,6 @@ def explain_page(
         listing_evidence += 1
 
     # URL shape.
-    try:
-        shape = url_shape(url)
-    except ValueError:
-        shape = None
     hint = url_kind_hint(url)
     if shape is not None and shape.is_root:
         score.add(-4.0, "home page URL")

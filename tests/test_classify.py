@@ -45,6 +45,11 @@ CASES: dict[str, tuple[str, PageKind]] = {
     "article_japanese.html": ("/news/20240314/a1b2c3", PageKind.ARTICLE),
     # Thai puts spaces only between phrases; no og:type, JSON-LD or date meta: layout decides
     "article_thai.html": ("/journal/2024/03/48213", PageKind.ARTICLE),
+    # a short post with no markup at all: its dated permalink says what it is
+    "article_dated_slug_blog_post.html": (
+        "/nord/2012/05/31/das-amt-fuer-clubkultur-gibt-bekannt/",
+        PageKind.ARTICLE,
+    ),
     "home_root.html": ("/", PageKind.LISTING),
     "home_under_path.html": ("/news/", PageKind.LISTING),
     "section_paginated.html": ("/technology/page/2", PageKind.LISTING),

@@ -63,6 +63,9 @@ _ITEM_NAME = re.compile(r"^(?:article|breve|news|post|story)\d+$", re.IGNORECASE
 _INDEX_FILES = frozenset({"index.html", "index.htm", "index.php", "index.shtml", "default.aspx"})
 
 _YEAR = re.compile(r"(?:19|20)\d\d$")
+# The year that starts a date archive (/2024/, /2024/03/): a web year. "/1927" alone is a post
+# numbered 1927 far more often than a news site's archive of 1927.
+_ARCHIVE_YEAR = re.compile(r"(?:199\d|20\d\d)$")
 _MONTH_OR_DAY = re.compile(r"\d{1,2}$")
 _DATE_IN_PATH = re.compile(r"(?:^|/)(?:19|20)\d\d[/-]?(?:0?[1-9]|1[0-2])(?:[/-]?\d{1,2})?(?:/|$)")
 _LONG_NUMBER = re.compile(r"\d{5,}")
@@ -122,7 +125,7 @@ def url_shape(url: str) -> UrlShape:
     date_only = (
         bool(segments)
         and all(_YEAR.match(s) or _MONTH_OR_DAY.match(s) for s in segments)
-        and bool(_YEAR.match(segments[0]))
+        and bool(_ARCHIVE_YEAR.match(segments[0]))
     )
     has_date = bool(_DATE_IN_PATH.search(joined)) and not date_only
     longest = max((_slug_word_count(s) for s in segments), default=0)

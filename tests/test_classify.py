@@ -187,6 +187,7 @@ NOT_ARTICLES = {
     "https://news.example/search?q=ai": PageKind.LISTING,
     "https://news.example/2024/03/": PageKind.LISTING,
     "https://news.example/2024/": PageKind.LISTING,
+    "https://news.example/1998/": PageKind.LISTING,
     "https://news.example/about": PageKind.OTHER,
     "https://news.example/about-us/": PageKind.OTHER,
     "https://news.example/contact": PageKind.OTHER,
@@ -227,6 +228,7 @@ ARTICLES = [
     "https://news.example/a/30657941.html",
     "https://news.example/p/how-we-priced-our-api",
     "https://news.example/technology",  # could be a section, but unsure: no hint
+    "https://blog.example/1927",  # a post numbered 1927, not a news site's archive of 1927
 ]
 
 

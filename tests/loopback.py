@@ -5,13 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
 
 from archive.cli import LOCAL_CRAWL_SETTINGS
+from tests.hostile import content
 
 HTML = "text/html; charset=utf-8"
 
@@ -77,6 +78,17 @@ def reply(
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+def reply_story(handler: BaseHTTPRequestHandler, stories: Sequence[str], seed: str) -> bool:
+    """Answer with a generated article (title "Story N on exports", prose seeded by ``seed``)
+    when the request's path is the N-th of ``stories``; False, having sent nothing, otherwise."""
+    if handler.path not in stories:
+        return False
+    n = stories.index(handler.path)
+    html = content.article_html(f"Story {n} on exports", content.paragraphs(f"{seed}-{n}"))
+    reply(handler, 200, html.encode())
+    return True
 
 
 def crawl_site(

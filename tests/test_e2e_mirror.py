@@ -22,7 +22,7 @@ import pytest
 import sqlite_utils
 
 from tests.hostile import content
-from tests.loopback import LoopbackSite, QuietHandler, crawl_site, reply
+from tests.loopback import LoopbackSite, QuietHandler, crawl_site, reply, reply_story
 
 pytestmark = pytest.mark.e2e
 
@@ -58,11 +58,7 @@ class _Handler(QuietHandler):
             reply(
                 self, 200, body.replace(b"{base}", self.server.base_url.encode()), content_type=kind
             )
-        elif self.path in STORIES:
-            n = STORIES.index(self.path)
-            html = content.article_html(f"Story {n} on exports", content.paragraphs(f"m-{n}"))
-            reply(self, 200, html.encode())
-        else:
+        elif not reply_story(self, STORIES, "m"):
             reply(self, 404, b"not found")
 
 

@@ -65,6 +65,8 @@ def test_strip_site_name(raw: str, names: list[str], expected: str) -> None:
         ("Jane Doe (AP)", ["Jane Doe", "AP"]),
         ("jane@example.com", []),
         ("Staff", []),
+        ("Nachrichten", []),  # "News": a CMS account's display name, not a person
+        ("News Desk", []),
         ("Updated March 3, 2024", []),
         ("https://twitter.com/janedoe", []),
         ("Reuters", ["Reuters"]),

@@ -68,7 +68,10 @@ _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
 # whole "names" that are a newsroom, not a person
 _NOT_PEOPLE = frozenset(
     {"staff", "admin", "editor", "guest", "newsroom", "redaktion", "redação", "redacao",
-     "redacción", "redaccion", "redazione", "rédaction", "redactie", "redakcja"}
+     "redacción", "redaccion", "redazione", "rédaction", "redactie", "redakcja",
+     # the word "news" as a CMS account's display name (WordPress "Nachrichten")
+     "news", "nachrichten", "noticias", "notícias", "notizie", "nieuws", "nouvelles",
+     "actualités", "actualites", "wiadomości", "novinky", "haberler"}
 )  # fmt: skip
 # words that turn a byline fragment into a job title or a non-person label
 _ROLE_TEXT = """staff writer reporter correspondent editor editors contributor columnist senior

@@ -123,10 +123,10 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
     repair_for_precision(tree, info.bordered, info.marked)
     raw_body = extract_body_text(tree, _reparse(text))
     lines = raw_body.split("\n")
-    original_source, source_line = find_original_source(lines, info)
+    original_source = find_original_source(lines, info)
     if not original_source:
         original_source = page_source
-    body = clean_body(raw_body, title, drop=(source_line,))
+    body = clean_body(raw_body, title)
     extracted = Extracted(
         kind=PageKind.ARTICLE,
         title=title,

@@ -174,7 +174,7 @@ def test_date_from_url(url: str, expected: str) -> None:
     ],
 )
 def test_original_source(line: str, expected: str) -> None:
-    assert find_original_source(["Intro paragraph.", line], PageInfo())[0] == expected
+    assert find_original_source(["Intro paragraph.", line], PageInfo()) == expected
 
 
 @pytest.mark.parametrize(

@@ -148,18 +148,17 @@ def is_boilerplate_line(line: str) -> bool:
     return any(word in low for word in _PROMPT_WORDS) and bool(_PROMPT.search(line))
 
 
-def clean_body(text: str, title: str = "", drop: tuple[str, ...] = ()) -> str:
+def clean_body(text: str, title: str = "") -> str:
     """Filter boilerplate lines and a repeated headline; paragraphs separated by blank lines.
 
     Repeated paragraphs are kept: pages do repeat text (recipes, Q&A), and the reference bodies
     keep those repeats too.
     """
     title_key = fold(title)
-    drop_lines = {clean_space(d) for d in drop if d}
     kept: list[str] = []
     for raw in text.split("\n"):
         line = clean_space(raw)
-        if not line or line in drop_lines or is_boilerplate_line(line):
+        if not line or is_boilerplate_line(line):
             continue
         if not kept and title_key and fold(line) == title_key:
             continue

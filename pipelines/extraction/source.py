@@ -82,18 +82,19 @@ def _match_source(line: str, patterns: tuple[re.Pattern[str], ...] = _ORIGINAL_S
     return ""
 
 
-def find_original_source(lines: list[str], info: PageInfo) -> tuple[str, str]:
-    """(X, the line it came from) for "originally published in X" / "Source: X" lines."""
+def find_original_source(lines: list[str], info: PageInfo) -> str:
+    """X of an "originally published in X" / "Source: X" line of the body (the line stays in
+    the body: it is part of the text the publisher printed), else of a link or meta tag."""
     # attributions sit at the top or the bottom of a story
     for line in (*lines[:3], *lines[-10:]):
         src = _match_source(line)
         if src:
-            return src, line
+            return src
     for key in ("original-source", "syndication-source"):
         hrefs = info.links.get(key) or info.meta.get(key)
         if hrefs:
-            return hrefs[0][:MAX_SOURCE_CHARS], ""
-    return "", ""
+            return hrefs[0][:MAX_SOURCE_CHARS]
+    return ""
 
 
 def find_page_source(tree: HtmlElement, info: PageInfo, html: str = "") -> str:

@@ -628,6 +628,7 @@ _PASTED_URL = "https://dailyledger.example/economy/2024/05/14/software-exports-r
 _RESTORED = {
     "freelancers and small firms billing clients abroad": collapse_paragraph_wrappers,
     "the United States took 54 per cent": unwrap_empty_inline,
+    "Where the new parks will open": unwrap_empty_inline,  # a heading between spacer divs
     "Analysts expect the total to pass $5 billion": drop_invisible_borders,
     "publish a quarterly breakdown by city": drop_invisible_borders,
     "which the tax authority confirmed in March": unmark_inline_spans,

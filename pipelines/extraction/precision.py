@@ -57,17 +57,22 @@ def _blank(text: str | None) -> bool:
     return not text or text.isspace()
 
 
-# inline elements trafilatura's precision mode deletes when empty (its CUT_EMPTY_ELEMS)
-_INLINE_TAGS = ("b", "em", "i", "q", "span", "strong")
+# elements trafilatura's precision mode deletes when empty, with the text after them (its
+# CUT_EMPTY_ELEMS, trafilatura 2.x)
+_EMPTY_CUT_TAGS = (
+    "article", "b", "blockquote", "dd", "div", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "i", "li", "main", "p", "pre", "q", "section", "span", "strong",
+)  # fmt: skip
 
 
 def unwrap_empty_inline(tree: HtmlElement) -> int:
-    """Remove empty inline elements (``<b></b>``, an icon ``<span>``), keeping the text after
-    them. trafilatura's precision mode deletes empty elements together with that text, which
-    for an inline element is the rest of the sentence. Returns the number removed."""
+    """Remove empty elements (``<b></b>``, an icon ``<span>``, a spacer ``<div>`` inside a
+    heading), keeping the text after them. trafilatura's precision mode deletes empty elements
+    together with that text, which is the rest of the sentence after an inline one and the
+    heading's words after a spacer. Returns the number removed."""
     empty = [
         el
-        for el in tree.iter(_INLINE_TAGS)
+        for el in tree.iter(_EMPTY_CUT_TAGS)
         if el.text is None and len(el) == 0 and not _blank(el.tail)
     ]
     for el in empty:

@@ -24,12 +24,12 @@ Settings (read in ``from_crawler``):
 
 ``BROADSHEET_ALLOW_PRIVATE_NETWORKS`` (bool, default false)
     Switches the address checks off (the demo and the tests crawl 127.0.0.1). Set from the
-    sources file's top-level ``allow_private_networks``.
-The sources file's own origins (scheme-less host and port of each source's ``url``, ``feeds``
-and ``sitemaps``) are trusted whatever they resolve to: the operator named them, so a mirror
-served on ``http://127.0.0.1:8080/`` is crawled without the switch below. Only that host and
-port: another port on the same address, another spelling of it (``localhost`` for
-``127.0.0.1``) or a redirect elsewhere is checked as usual.
+    sources file's top-level ``allow_private_networks``. Without it, the sources file's own
+    origins (host and port of each source's ``url``, ``feeds`` and ``sitemaps``) are still
+    trusted whatever they resolve to: the operator named them, so a mirror served on
+    ``http://127.0.0.1:8080/`` is crawled. Only that host and port: another port on the same
+    address, another spelling of it (``localhost`` for ``127.0.0.1``) or a redirect elsewhere
+    is checked as usual.
 
 ``BROADSHEET_SSRF_PINNED_HOSTS`` (dict host -> IP, default empty)
     Names answered with the given address without DNS, and trusted at that address even when it

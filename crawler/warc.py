@@ -268,8 +268,7 @@ class WarcFileWriter:
             return None
         if found.payload_digest != earlier.payload_digest:
             return None
-        name = found.file.removesuffix(OPEN_SUFFIX)
-        return Original(found.record_id, found.url, found.fetched_at, name, found.offset)
+        return Original(found.record_id, found.url, found.fetched_at, found.file, found.offset)
 
     def _write_pair(
         self,

@@ -207,21 +207,19 @@ def payload_record(path: str | os.PathLike[str], offset: int) -> WarcResponse:
     Digests are not checked. Raises ``WarcFormatError``."""
     path = Path(path)
     response, original = _read_one(path, offset, False)
-    if original is None:
-        return response
-    located = _located(path.parent, original[0])
-    found, again = _read_one(located, original[1], False)
-    if again is not None or found.is_revisit:
-        raise WarcFormatError(f"{path}@{offset}: its payload's record is a revisit too")
-    return replace(found, file=Path(original[0]).name)
+    return response if original is None else _original_record(path.parent, *original, False)
 
 
-def _located(directory: Path, file: str) -> Path:
-    """A file of ours by its final name, or still ``.open`` while its crawl writes it."""
+def _original_record(directory: Path, file: str, offset: int, verify: bool) -> WarcResponse:
+    """The response record a revisit of ours names: in ``directory``, under its final name or
+    still ``.open`` while its crawl writes it; never a revisit itself."""
     path = directory / Path(file).name
     if not path.exists() and path.with_name(path.name + OPEN_SUFFIX).exists():
-        return path.with_name(path.name + OPEN_SUFFIX)
-    return path
+        path = path.with_name(path.name + OPEN_SUFFIX)
+    found, again = _read_one(path, offset, verify)
+    if again is not None or found.is_revisit:
+        raise WarcFormatError(f"{path}@{offset}: a revisit, not the record of a payload")
+    return replace(found, file=Path(file).name)
 
 
 def _read_one(path: Path, offset: int, verify: bool) -> tuple[WarcResponse, tuple[str, int] | None]:
@@ -275,15 +273,14 @@ def _original_of(record: ArcWarcRecord) -> tuple[str, int] | None:
 def _with_original_payload(
     revisit: WarcResponse, directory: Path, file: str, offset: int, verify: bool
 ) -> WarcResponse:
-    """A revisit record of ours with the body of the response record it names (in the same
-    directory, under its final name or still ``.open`` while its crawl runs)."""
+    """A revisit record of ours with the body of the response record it names."""
     try:
-        original = read_record(_located(directory, file), offset, verify=verify)
+        original = _original_record(directory, file, offset, verify)
     except WarcFormatError as exc:
         raise WarcFormatError(
             f"{revisit.file}@{revisit.offset}: revisit of {file}@{offset}, unreadable ({exc})"
         ) from exc
-    if original.payload_digest != revisit.payload_digest or original.is_revisit:
+    if original.payload_digest != revisit.payload_digest:
         raise WarcFormatError(
             f"{revisit.file}@{revisit.offset}: revisit of {file}@{offset}, which holds another"
             " payload"
@@ -326,9 +323,9 @@ def iter_responses(
     Memory is bounded by one record (``max_body``): nothing is kept between records, so
     ``revisit`` records are yielded unresolved (``is_revisit``, empty body) rather than looked
     up, except ours, which name the file and offset of their payload's record: those come with
-    its body (empty when it cannot be read). Non-HTTP records (warcinfo, request, metadata, resource, dns:) are skipped. ``filter``
-    sees the record head before the body is read or decoded. ``progress`` receives the total
-    number of file bytes read so far, across all paths.
+    its body (empty when it cannot be read). Non-HTTP records (warcinfo, request, metadata,
+    resource, dns:) are skipped. ``filter`` sees the record head before the body is read or
+    decoded. ``progress`` receives the total number of file bytes read so far, across all paths.
     """
     total = 0
 

@@ -188,6 +188,33 @@ def first_page(url: str) -> tuple[str, int] | None:
     return urlunsplit((parts.scheme, parts.netloc, base, urlencode(kept), "")), number
 
 
+def number_told(url: str) -> int:
+    """The page number of the article page at ``url`` as its URL alone tells it
+    (``first_page``): 1 for a first page or a form only the crawl's chain can count."""
+    found = first_page(url)
+    return 1 if found is None else found[1]
+
+
+def read_through(url: str, candidates: Iterable[str]) -> str | None:
+    """The URL of the first page of the article that ``url`` is a later page of, when its URL
+    tells so (``first_page``) and the page links another page of that article among
+    ``candidates`` (its pager or a rel="prev"/"next": ``PageAnalysis.list_pages``); else None.
+
+    Such a page, reached by a link of its own (a "most read" box, a sitemap listing every
+    page), is read through its first page like the rest of the article, not stored alone."""
+    found = first_page(url)
+    if found is None:
+        return None
+    first, number = found
+    try:
+        pages = _pages(url, list(candidates), number)[1]
+    except (ValueError, TypeError, AttributeError):
+        return None
+    # The page's own link to page 1 when it has one: the URL the site serves it at ("/slug/"
+    # where first_page gives "/slug").
+    return next((c for c, n in pages if n == 1), first) if pages else None
+
+
 def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 

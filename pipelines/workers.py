@@ -11,7 +11,13 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from .article_parts import PART_NUMBER, is_continuation, join_part, pages_by_path
+from .article_parts import (
+    PART_NUMBER,
+    is_continuation,
+    join_part,
+    number_told,
+    pages_by_path,
+)
 from .enrich import Derived, derive
 from .extract import analyse_html, extract_page
 from .faults import CrashPoints
@@ -134,8 +140,9 @@ class PageAnalyser:
         nexts = [canonicalize(url) for url in raw.nexts]
         if extracted.kind is PageKind.ARTICLE or page.discovered_via == "part":
             # the article's own other pages (/x-p2.html, /slug/seite-2 too), for the crawl to
-            # read through it; ``part`` is this page's number along the article
-            number = int(page.hints.get(PART_NUMBER, "1"))
+            # read through it; ``part`` is this page's number along the article, and a later
+            # page reached alone is numbered by its URL, to find the pages before it
+            number = int(page.hints.get(PART_NUMBER, "0")) or number_told(page.url)
             siblings += pages_by_path(page.url, [*urls, *nexts], number)
         return PageAnalysis(
             extracted,

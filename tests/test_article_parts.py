@@ -11,8 +11,10 @@ from pipelines.article_parts import (
     is_continuation,
     join_part,
     next_part,
+    number_told,
     other_pages,
     pages_by_path,
+    read_through,
 )
 from pipelines.extraction.body import MAX_BODY_CHARS
 from pipelines.extraction.comments import MAX_COMMENTS
@@ -158,6 +160,40 @@ def test_first_page(url: str, expected: tuple[str, int] | None) -> None:
 def test_first_page_never_raises(url: str) -> None:
     found = first_page(url)
     assert found is None or found[1] >= 2
+
+
+@pytest.mark.parametrize(
+    ("url", "candidates", "expected"),
+    [
+        # a pager back to page 1, or on to page 3: read through the first page
+        (f"{E}/news/story?page=2", [f"{E}/news/story", f"{E}/news/story?page=3"], "/news/story"),
+        (f"{E}/news/story?page=3", [f"{E}/news/story?page=2"], "/news/story"),
+        # the page's own link to page 1 names it as the site serves it
+        (f"{E}/news/story-slug/2/", [f"{E}/news/story-slug/"], "/news/story-slug/"),
+        (f"{E}/news/story-slug/3/", [f"{E}/news/story-slug/2/"], "/news/story-slug"),
+        (f"{E}/w/zug-eu/seite-2", [f"{E}/w/zug-eu/seite-3"], "/w/zug-eu"),
+        # no link to any page of the article: nothing shows it is one
+        (f"{E}/news/story?page=2", [f"{E}/news/other", f"{E}/news/other?page=2"], None),
+        (f"{E}/news/story?page=2", [], None),
+        # page 1, a list's page, a page told only along the chain
+        (f"{E}/news/story", [f"{E}/news/story?page=2"], None),
+        (f"{E}/news/page/2/", [f"{E}/news/page/3/"], None),
+        (f"{E}/a/musik-16604622-p2.html", [f"{E}/a/musik-16604622.html"], None),
+    ],
+)
+def test_read_through(url: str, candidates: list[str], expected: str | None) -> None:
+    found = read_through(url, candidates)
+    assert (found is None) if expected is None else (found == f"{E}{expected}")
+
+
+@given(st.text(max_size=80), st.lists(st.text(max_size=40), max_size=4))
+def test_read_through_never_raises_and_names_the_first_page(
+    url: str, candidates: list[str]
+) -> None:
+    found = read_through(url, candidates)
+    told = first_page(url)
+    assert found is None or (told is not None and found in (told[0], *candidates))
+    assert number_told(url) == (1 if told is None else told[1])
 
 
 def test_joined_pages_stay_within_one_pages_limits() -> None:

@@ -22,17 +22,27 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from protego import Protego
-from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.depth import SAME_DEPTH
 from crawler.discovery import Entry, feed_links, parse_feed, parse_sitemap, robots_sitemaps
 from crawler.dupefilter import request_key
+from crawler.held_parts import HeldPart, HeldParts
 from crawler.run_share import LocalTally, RedisClaims, Tally, claims, tally
 from crawler.warc import EARLIER_CAPTURE, EarlierCapture
-from pipelines.article_parts import MAX_PARTS, PART_NUMBER, PARTS_CUT, next_part, other_pages
+from pipelines.article_parts import (
+    MAX_PARTS,
+    PART_NUMBER,
+    PARTS_CUT,
+    first_page,
+    next_part,
+    number_told,
+    other_pages,
+    read_through,
+)
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.frontier import (
     CrawlMemory,
@@ -149,6 +159,9 @@ class NewsSpider(Spider):
         # ``PageAnalysis.page_print`` of the pages whose links were read this run: a page seen
         # again under another URL (a catch-all's copies) has nothing new to follow.
         self.page_prints: set[int] = set()
+        # Later pages of articles reached alone, waiting for their first page's chain.
+        self.parts = HeldParts()
+        self.releasing: set[asyncio.Future[None]] = set()  # held pages on their way to storage
         self.started_at = now_iso()
 
     @classmethod
@@ -173,6 +186,7 @@ class NewsSpider(Spider):
         spider.scheduled = tally(settings, "requests_made")
         spider.claims = claims(settings)
         spider._set_crawler(crawler)
+        crawler.signals.connect(spider.release_parts, signal=signals.spider_idle)
         return spider
 
     @property
@@ -180,6 +194,30 @@ class NewsSpider(Spider):
         """The name robots.txt rules are matched against (not ``user_agent``: Scrapy would take
         a spider attribute of that name for the User-Agent header, and deprecates it)."""
         return self.settings.get("ROBOTSTXT_USER_AGENT") or self.settings.get("USER_AGENT")
+
+    def release_parts(self) -> None:
+        """On spider_idle: the later pages held back whose first page's chain never took them
+        (the first page failed, or led elsewhere) are stored as they were read. One an earlier
+        run stored as a page of its article is not stored again (its first page was known)."""
+        released, waiting = self.parts.release()
+        if not released and not waiting:
+            return
+        items = [_cut(article) for article in waiting]
+        for part in released:
+            page = part.item.page
+            known = self._known(page.url)
+            if known is not None and known.kind == PageKind.ARTICLE.value:
+                self.crawler.stats.inc_value(_stat(page.source_id, "parts_known"))
+                continue
+            self.logger.info("%s: no page of an article led to it; stored alone", page.url)
+            self.crawler.stats.inc_value(_stat(page.source_id, "parts_alone"))
+            items.append(part.item)
+        scraper = self.crawler.engine.scraper
+        for item in items:
+            task = asyncio.ensure_future(scraper.start_itemproc_async(item, response=None))
+            self.releasing.add(task)
+            task.add_done_callback(self.releasing.discard)
+        raise DontCloseSpider  # the items are on their way through the pipelines
 
     def closed(self, reason: str) -> None:
         if self.memory is not None:
@@ -448,9 +486,14 @@ class NewsSpider(Spider):
         source_id = response.meta["source"]
         # Set when this page is the next page of an article read so far: that article is passed
         # on whatever becomes of this fetch.
-        article: ExtractedPage | None = response.meta.get(PARTS)
+        article: ExtractedPage | None = self._article_of(response.request)
+        via, hints = response.meta.get("via", ""), dict(response.meta.get("hints", {}))
+        if article is not None and PARTS not in response.meta:  # awaited: read as its page
+            via, hints[PART_NUMBER] = "part", str(len(article.page.parts) + 2)
         self.crawler.stats.inc_value(_stat(source_id, "pages_fetched"))
         if self._not_modified(response):
+            if article is not None:
+                yield _cut(article)
             yield self._record(response, response.meta.get("known_kind") or "listing")
             return
         if response.status in REDIRECTS:
@@ -481,8 +524,8 @@ class NewsSpider(Spider):
             if (warc := response.meta.get("warc"))
             else now_iso(),
             redirect_urls=redirect_chain(response),
-            discovered_via=response.meta.get("via", ""),
-            hints=dict(response.meta.get("hints", {})),
+            discovered_via=via,
+            hints=hints,
             warc=warc.row() if warc else None,
         )
         # Links of a page at the depth limit would be dropped by DepthMiddleware: not followed.
@@ -493,6 +536,11 @@ class NewsSpider(Spider):
         if at_limit:
             self.crawler.stats.inc_value(_stat(source_id, "depth_limited"))
         source = self.config.get(source_id)
+        # A later page of an article read alone: its article's chain may reach it meanwhile.
+        key = link_key(page.url)
+        alone = article is None and first_page(page.url) is not None
+        if alone:
+            self.parts.analysing.add(key)
         try:
             analysis: PageAnalysis = await asyncio.wrap_future(
                 self.analyser.call("analyse", page, source, link_limit)
@@ -504,28 +552,42 @@ class NewsSpider(Spider):
             self.stopping = (
                 stop_crawl(self.crawler, "extraction_workers_died", why) or self.stopping
             )
-            if article is not None:
+            if (article := article or self.parts.waiting_for(key)) is not None:
                 yield _cut(article)
             return
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop the crawl
             self.logger.error("extraction failed for %s: %s", response.url, exc)
             self.crawler.stats.inc_value(_stat(source_id, "errors"))
             self.crawler.stats.inc_value(_stat(source_id, "extract_errors"))
-            if article is not None:
+            if (article := article or self.parts.waiting_for(key)) is not None:
                 yield _cut(article)
             return
+        finally:
+            self.parts.analysing.discard(key)
         # The raw body is archived in the WARC and no longer needed: do not carry it further.
         page.body = b""
         item = ExtractedPage(page, analysis.extracted, analysis.derived)
-        if article is not None:
-            joined = await self._add_part(article, page, analysis, source)
-            if joined is None:  # no continuation after all: the article, then this page alone
-                yield article
-            else:
-                item = joined
-        # An article with a further page waits for it, carried by the request for it.
-        request = self._next_part_request(item, page.url, analysis, source_id)
-        yield item if request is None else request
+        if alone:
+            article = self.parts.waiting_for(key)
+        if article is not None and alone and item.extracted.kind is not PageKind.ARTICLE:
+            # Read as no article (its URL looked like a list's page 2): the article waiting for
+            # it reads it again, as its page.
+            request = self._part_request(page.url, article)
+            yield article if request is None else request
+            article = None
+        held = None if article is not None else self._hold(item, analysis, response)
+        if held is not None:  # a later page of an article, read through its first page
+            for request in held:
+                yield request
+        else:
+            if article is not None:
+                joined = await self._add_part(article, page, analysis, source)
+                if joined is None:  # no continuation after all: the article, then this page
+                    yield article
+                else:
+                    item = joined
+            async for output in self._read_on(item, analysis, source):
+                yield output
         if at_limit:
             return
         if analysis.page_print:
@@ -554,35 +616,132 @@ class NewsSpider(Spider):
         extracted, derived = joined
         first = dataclasses.replace(article.page, parts=(*article.page.parts, page))
         self.crawler.stats.inc_value(_stat(page.source_id, "article_parts"))
+        self.parts.joined.add(link_key(page.url))
         return ExtractedPage(first, extracted, derived)
 
-    def _next_part_request(
-        self, item: ExtractedPage, url: str, analysis: PageAnalysis, source_id: str
-    ) -> Request | None:
-        """A request for the next page of the article ``item``, whose page at ``url`` was just
-        read, carrying the article; None when it has no further page (or may not fetch it)."""
+    def _article_of(self, request: Request | None) -> ExtractedPage | None:
+        """The article this request fetches the next page of: carried by it, or waiting for
+        it (a page requested by a link of its own before the article's chain reached it)."""
+        if request is None:
+            return None
+        if PARTS in request.meta:
+            return request.meta[PARTS]
+        key = link_key(request.url)
+        if first_page(request.url) is not None:
+            self.parts.arrived.add(key)
+        return self.parts.waiting_for(key)
+
+    def _hold(
+        self, item: ExtractedPage, analysis: PageAnalysis, response: Response
+    ) -> list[Request] | None:
+        """Page 2 or later of an article, reached by a link of its own: held back while its
+        first page is requested (returned), whose chain of pages takes it (crawler/held_parts);
+        [] when it needs nothing more; None when it is to be stored as it is."""
+        if item.extracted.kind is not PageKind.ARTICLE:
+            return None
+        page = item.page
+        first = read_through(page.url, analysis.list_pages)
+        if first is None:
+            return None
+        source_id, key, first_key = page.source_id, link_key(page.url), link_key(first)
+        if key in self.parts.joined:  # a chain read this page too, while it was on its way
+            self.crawler.stats.inc_value(_stat(source_id, "parts_read_twice"))
+            return []
+        requests = []
+        if first_key not in self.requested:
+            scope = self.scopes[source_id]
+            request = self._page_request(first, source_id, scope, "link", {})
+            if request is None:
+                known = self._known(first)
+                if known is not None and known.kind == PageKind.ARTICLE.value:
+                    # stored by an earlier run, with its pages: its own re-check reads them
+                    self.crawler.stats.inc_value(_stat(source_id, "parts_known"))
+                    return []
+                return None  # its first page cannot be read: this page is kept as it is
+            request.priority = PRIORITY["next"]
+            request.meta[SAME_DEPTH] = True  # as deep as the page that led to it
+            requests.append(request)
+        if not self.parts.hold(key, HeldPart(item, analysis)):
+            return None
+        self.crawler.stats.inc_value(_stat(source_id, "parts_held"))
+        # Its pager is read as the pages of an article (``_follow``), this page numbered by URL.
+        response.meta["hints"] = {
+            **response.meta.get("hints", {}), PART_NUMBER: str(number_told(page.url))
+        }  # fmt: skip
+        return requests
+
+    async def _read_on(
+        self, item: ExtractedPage, analysis: PageAnalysis, source: Any
+    ) -> AsyncIterator[Request | ExtractedPage]:
+        """``item``, or the request for its next page, which carries it (an article waits for
+        its further pages). A next page held back (``_hold``) is joined at once, unfetched."""
+        url = item.page.url if not item.page.parts else item.page.parts[-1].url
+        while True:
+            target = self._next_part(item, url, analysis)
+            key = None if target is None else link_key(target)
+            held = None if key is None else self.parts.take(key)
+            if held is None:
+                if key is not None and self._awaits(key, target, item):
+                    return  # carried on by the response already on its way
+                request = None if target is None else self._part_request(target, item)
+                yield item if request is None else request
+                return
+            self.requested.add(link_key(target))
+            joined = await self._add_part(item, held.item.page, held.analysis, source)
+            if joined is None:  # no continuation after all: the article, then that page
+                yield item
+                item = held.item
+            else:
+                item = joined
+            url, analysis = held.item.page.url, held.analysis
+
+    def _next_part(self, item: ExtractedPage, url: str, analysis: PageAnalysis) -> str | None:
+        """The URL of the next page of the article ``item``, whose page at ``url`` was just
+        read (with ``analysis``); None when it has none."""
         number = len(item.page.parts) + 1  # this page's, along the article
         if item.extracted.kind is not PageKind.ARTICLE or number >= MAX_PARTS:
             return None
-        target = next_part(url, analysis.list_pages, page=number)
-        if target is None:
-            return None
+        return next_part(url, analysis.list_pages, page=number)
+
+    def _awaits(self, key: bytes, target: str, item: ExtractedPage) -> bool:
+        """Whether the article ``item`` waits for ``target``, its next page, already requested
+        by a link of its own and not yet arrived (``_article_of`` hands it over)."""
+        if first_page(target) is None or not self.parts.in_flight(key, key in self.requested):
+            return False
+        self.parts.wait(key, item)
+        self.crawler.stats.inc_value(_stat(item.page.source_id, "parts_awaited"))
+        return True
+
+    def _part_request(self, target: str, item: ExtractedPage) -> Request | None:
+        """A request for ``target``, the next page of the article ``item``, carrying the
+        article; None when it may not be fetched."""
+        source_id = item.page.source_id
         key = link_key(target)
+        # Read already by a link of its own, but not as a page of an article (its URL looked
+        # like a list's page 2): the article reads it here, as its page.
+        again = (
+            key in self.requested
+            and key in self.parts.arrived
+            and key not in self.parts.chained
+            and key not in self.parts.joined
+        )
         robots = self.robots.get(urlsplit(target).netloc)
         if (
-            key in self.requested
+            (key in self.requested and not again)
             or not self.scopes[source_id].contains(target)
             or (robots is not None and not robots.can_fetch(target, self.robots_agent))
         ):
             return None
+        number = len(item.page.parts) + 2
         # Never conditional: a 304 would leave the article without this page's text.
         request = self._request(
             target, source_id, "page", self.parse_page, conditional=False, via="part",
-            hints={PART_NUMBER: str(number + 1)},
+            hints={PART_NUMBER: str(number)}, claim=not again,
         )  # fmt: skip
         if request is None:
             return None
         self.requested.add(key)
+        self.parts.chained.add(key)
         # Its own key is taken (above); the article waits for it, so it comes soon. A page of
         # the article is as deep as the article: DEPTH_LIMIT does not cut a long read short.
         request = request.replace(dont_filter=True, priority=PRIORITY["next"])
@@ -640,7 +799,7 @@ class NewsSpider(Spider):
         listings: list[Request] = []
         pages: list[Request] = []  # other pages of the list this page is a page of
         siblings = set(analysis.list_pages)
-        # An article's own other pages are read through it (_next_part_request), not alone.
+        # An article's own other pages are read through it (_read_on), not alone.
         if analysis.extracted.kind is PageKind.ARTICLE or PARTS in response.meta:
             number = int(response.meta.get("hints", {}).get(PART_NUMBER, "1"))
             siblings -= set(other_pages(response.url, siblings, number))
@@ -705,7 +864,7 @@ class NewsSpider(Spider):
     def on_error(self, failure: Failure) -> Iterator[FetchRecord | ExtractedPage]:
         request = failure.request  # type: ignore[attr-defined]
         source_id = request.meta.get("source", "")
-        article = request.meta.get(PARTS)
+        article = self._article_of(request)
         if article is not None:
             yield _cut(article)  # the article's pages read so far are stored all the same
         role = request.meta.get("role", "")

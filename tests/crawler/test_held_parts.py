@@ -1,0 +1,56 @@
+"""crawler.held_parts: later pages of articles held back for their first page's chain."""
+
+from __future__ import annotations
+
+from crawler.held_parts import HeldPart, HeldParts
+from pipelines.models import Extracted, ExtractedPage, FetchedPage, PageAnalysis, PageKind
+
+
+def _part(url: str) -> HeldPart:
+    page = FetchedPage(url=url, source_id="s", body=b"", status=200)
+    extracted = Extracted(kind=PageKind.ARTICLE, body=f"text of {url}")
+    return HeldPart(ExtractedPage(page, extracted), PageAnalysis(extracted))
+
+
+def test_a_chain_takes_a_held_page_once() -> None:
+    parts = HeldParts()
+    assert parts.hold(b"a2", _part("https://e.example/a?page=2"))
+    taken = parts.take(b"a2")
+    assert taken is not None and taken.item.page.url.endswith("?page=2")
+    assert parts.take(b"a2") is None
+    assert parts.release() == ([], [])
+
+
+def test_release_gives_back_what_no_chain_joined_in_order_and_empties() -> None:
+    parts = HeldParts()
+    for n in (2, 3, 4):
+        assert parts.hold(f"b{n}".encode(), _part(f"https://e.example/b?page={n}"))
+    parts.joined.add(b"b3")  # a chain read it again while this copy was on its way
+    released, waiting = parts.release()
+    assert [p.item.page.url[-6:] for p in released] == ["page=2", "page=4"] and waiting == []
+    assert parts.release() == ([], []) and parts.take(b"b2") is None
+
+
+def test_beyond_the_limit_nothing_more_is_held() -> None:
+    parts = HeldParts(limit=2)
+    assert parts.hold(b"1", _part("https://e.example/1?page=2"))
+    assert parts.hold(b"2", _part("https://e.example/2?page=2"))
+    assert not parts.hold(b"3", _part("https://e.example/3?page=2"))
+    assert parts.hold(b"2", _part("https://e.example/2?page=2"))  # the same page again
+    assert len(parts.release()[0]) == 2
+
+
+def test_an_article_waits_only_for_a_page_on_its_way_alone() -> None:
+    parts = HeldParts()
+    article = _part("https://e.example/c").item
+    assert not parts.in_flight(b"c2", requested=False)  # never requested: request it
+    assert parts.in_flight(b"c2", requested=True)
+    parts.wait(b"c2", article)
+    assert not parts.in_flight(b"c2", requested=True)  # one article waits for it already
+    assert parts.waiting_for(b"c2") is article and parts.waiting_for(b"c2") is None
+    for done in (parts.arrived, parts.chained, parts.joined):
+        done.add(b"c3")
+        assert not parts.in_flight(b"c3", requested=True)
+        done.clear()
+    parts.wait(b"c4", article)  # its response never came: the article is given back
+    assert parts.release() == ([], [article]) and parts.waiting == {}

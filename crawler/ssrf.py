@@ -31,6 +31,10 @@ Settings (read in ``from_crawler``):
     address, another spelling of it (``localhost`` for ``127.0.0.1``) or a redirect elsewhere
     is checked as usual.
 
+``HTTPPROXY_ENABLED`` (Scrapy's, default true)
+    When on, the proxies the environment configures (``http_proxy``, ``https_proxy``) are
+    trusted origins as well: the operator chose them (``proxy_urls``).
+
 ``BROADSHEET_SSRF_PINNED_HOSTS`` (dict host -> IP, default empty)
     Names answered with the given address without DNS, and trusted at that address even when it
     is private: an intranet mirror an operator vouches for, or a test's stand-in for a public
@@ -48,6 +52,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
+from urllib.request import getproxies_environment
 
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -259,6 +264,15 @@ def _named_urls(path: str | None) -> tuple[str, ...]:
     return tuple(u for s in config.sources for u in (s.url, *s.feeds, *s.sitemaps))
 
 
+def proxy_urls() -> tuple[str, ...]:
+    """The HTTP(S) proxies the environment configures (``http_proxy``, ``https_proxy``), which
+    Scrapy's HttpProxyMiddleware sends requests through: the operator chose them, so the crawl
+    may connect to them wherever they are (a proxy on 127.0.0.1 that replays a site)."""
+    found = getproxies_environment()
+    urls = (found.get(scheme, "") for scheme in ("http", "https"))
+    return tuple(u if "://" in u else f"http://{u}" for u in urls if u)
+
+
 def _freeze(pins: Mapping[str, str]) -> Mapping[str, str]:
     frozen: dict[str, str] = {}
     for host, address in pins.items():
@@ -289,10 +303,11 @@ class AddressPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> Self:
+        proxies = proxy_urls() if settings.getbool("HTTPPROXY_ENABLED", True) else ()
         return cls.create(
             settings.getbool("BROADSHEET_ALLOW_PRIVATE_NETWORKS", False),
             settings.getdict("BROADSHEET_SSRF_PINNED_HOSTS", {}),
-            _named_urls(settings.get("BROADSHEET_SOURCES")),
+            (*_named_urls(settings.get("BROADSHEET_SOURCES")), *proxies),
         )
 
     def trusts(self, url: str) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -38,6 +39,7 @@ from crawler.ssrf import (
     RefusedResolution,
     SSRFGuardMiddleware,
     parse_ip,
+    proxy_urls,
     refusal_reason,
 )
 from tests.hostile import content
@@ -45,6 +47,15 @@ from tests.loopback import LoopbackSite, QuietHandler, reply
 
 GUARD = AddressPolicy.create()
 OPEN = AddressPolicy.create(allow_private=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment's proxies are trusted origins (``proxy_urls``): none unless a test sets
+    one, whatever the machine running the tests has."""
+    for name in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+
 
 # --- the address policy -------------------------------------------------------------------------
 
@@ -355,8 +366,8 @@ GOOD = "/news/2024/05/allowed-host-article-about-port-tariffs"
 
 
 class _Site(LoopbackSite):
-    def __init__(self) -> None:
-        super().__init__(_SiteHandler)
+    def __init__(self, handler: type[QuietHandler] | None = None) -> None:
+        super().__init__(handler or _SiteHandler)
         self.seen: list[tuple[str, str]] = []  # (Host header, path)
 
 
@@ -397,11 +408,15 @@ class GuardedCrawl:
     log: str
 
 
-def _guarded_crawl(workdir: Path, sources: str, extra: dict[str, str]) -> GuardedCrawl:
+def _guarded_crawl(
+    workdir: Path, sources: str, extra: dict[str, str], proxy: str = ""
+) -> GuardedCrawl:
     path = workdir / "sources.toml"
     path.write_text(sources, encoding="utf-8")
     sets = [arg for k, v in {**GUARD_SETTINGS, **extra}.items() for arg in ("--set", f"{k}={v}")]
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    if proxy:
+        env["http_proxy"] = proxy
     proc = subprocess.run(
         [sys.executable, "-m", "archive", "crawl", "--sources", str(path),
          "--db", str(workdir / "archive.db"), *sets],
@@ -443,6 +458,57 @@ def test_only_the_origin_the_sources_file_names_is_trusted(site: _Site, tmp_path
     assert _stat(log, "broadsheet/source/named/refused_address") == len(DOC_REDIRECTS) - 1
     articles = sqlite3.connect(tmp_path / "archive.db").execute("select url from articles")
     assert [u for (u,) in articles] == [f"http://localhost:{port}{GOOD}"]
+
+
+class _ProxyHandler(QuietHandler):
+    """A forward proxy on loopback that replays one site, ``replayed.test``, as an archive of a
+    real site would; it answers nothing else."""
+
+    server: _Site
+
+    def do_GET(self) -> None:
+        target = urlsplit(self.path)  # a proxy is asked for the absolute URL
+        with self.server.lock:
+            self.server.seen.append((target.netloc, target.path))
+        status, body = 404, b"not found"
+        if target.netloc != "replayed.test":
+            status, body = 502, b"not in this archive"
+        elif target.path == "/robots.txt":
+            status, body = 200, b"User-agent: *\nAllow: /\n"
+        elif target.path == "/":
+            status, body = 200, content.home_html([(GOOD, "Port tariffs cut")], []).encode()
+        elif target.path == GOOD:
+            html = content.article_html("Port tariffs cut", content.paragraphs("ssrf-good"))
+            status, body = 200, html.encode()
+        reply(self, status, body)
+
+
+@pytest.mark.e2e
+def test_a_site_replayed_by_a_proxy_on_loopback_is_crawled_through_it(tmp_path: Path) -> None:
+    """``http_proxy`` names a proxy on 127.0.0.1: the operator configured it, so the guard lets
+    the crawl connect to it (a private address) without ``allow_private_networks``. Before, the
+    guard's resolver refused the proxy's address and nothing was fetched."""
+    sources = '[[source]]\nid = "replayed"\nurl = "http://replayed.test/"\n'
+    with _Site(_ProxyHandler).serving() as proxy:
+        crawl = _guarded_crawl(tmp_path, sources, {}, proxy=proxy.base_url)
+        seen = list(proxy.seen)
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert {host for host, _ in seen} == {"replayed.test"}, seen
+    articles = sqlite3.connect(tmp_path / "archive.db").execute("select url from articles")
+    assert [u for (u,) in articles] == [f"http://replayed.test{GOOD}"]
+
+
+def test_the_environments_proxies_are_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert proxy_urls() == ()
+    monkeypatch.setenv("http_proxy", "127.0.0.1:3128")  # no scheme: http, as Scrapy reads it
+    monkeypatch.setenv("https_proxy", "http://10.1.2.3:8080")
+    assert proxy_urls() == ("http://127.0.0.1:3128", "http://10.1.2.3:8080")
+    policy = AddressPolicy.from_settings(Settings())
+    assert policy.trusted == {"127.0.0.1:3128", "10.1.2.3:8080"}
+    assert policy.trusts_name("127.0.0.1") and policy.check_url("http://127.0.0.1:6379/")
+    # Scrapy's proxy middleware switched off: no request goes through them, none is trusted
+    off = AddressPolicy.from_settings(Settings({"HTTPPROXY_ENABLED": False}))
+    assert off.trusted == frozenset()
 
 
 @pytest.mark.e2e

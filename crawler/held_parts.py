@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from pipelines.models import ExtractedPage, PageAnalysis
 
 # Pages held at once at most: beyond it a later page is stored alone, as before (a site whose
-# every page looks like a page 2 should not fill the crawl's memory).
-MAX_HELD = 1000
+# every page looks like a page 2 should not fill the crawl's memory: a held page keeps its text
+# and links, tens of kilobytes).
+MAX_HELD = 200
 
 
 @dataclass(frozen=True, slots=True)
 class HeldPart:
     item: ExtractedPage  # the page as read alone
     analysis: PageAnalysis  # its links and pages, for the chain to go on from it
+    first: bytes  # identity key of its article's first page
 
 
 class HeldParts:
@@ -75,6 +77,12 @@ class HeldParts:
     def take(self, key: bytes) -> HeldPart | None:
         """The held page, removed, for a chain that reached it; None when none is held."""
         return self.held.pop(key, None)
+
+    def release_for(self, first: bytes) -> list[HeldPart]:
+        """The pages held for the article whose first page is ``first``, once its chain of
+        pages has ended without them (its first page led elsewhere); they are held no more."""
+        keys = [key for key, part in self.held.items() if part.first == first]
+        return [self.held.pop(key) for key in keys if key not in self.joined]
 
     def release(self) -> tuple[list[HeldPart], list[ExtractedPage]]:
         """The held pages no chain joined, in the order they were held, and the articles

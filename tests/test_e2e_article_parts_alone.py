@@ -28,12 +28,15 @@ ORPHAN = "/news/garment-exports-after-the-rules"  # page 1 answers 404
 # A short slug: "/news/trade-gap?page=2" reads like page 2 of a section, so alone it is not
 # extracted; the article reads it as its page all the same (fetched a second time).
 SHORT = "/news/trade-gap"
+# Page 1 links no page 2: the page 2 that links it back is no page of it, and is kept alone.
+LONE = "/news/shipping-costs-fall-for-exporters"
 PAGES = {
     SELF: [SELF, f"{SELF}?page=2", f"{SELF}?page=3"],
     FIRST: [FIRST, f"{FIRST}?page=2", f"{FIRST}?page=3"],
     WP: [f"{WP}/", f"{WP}/2/"],
     ORPHAN: [f"{ORPHAN}?page=2"],
     SHORT: [SHORT, f"{SHORT}?page=2"],
+    LONE: [LONE, f"{LONE}?page=2"],
 }
 TITLES = {
     SELF: "Software exports, the long read",
@@ -41,6 +44,7 @@ TITLES = {
     WP: "Textile orders explained",
     ORPHAN: "Garment exports after the rules changed",
     SHORT: "The trade gap narrows",
+    LONE: "Shipping costs fall for exporters",
 }
 
 
@@ -62,7 +66,7 @@ class _Handler(QuietHandler):
     def _page(self, path: str) -> str | None:
         if path == "/":
             linked = [PAGES[SELF][1], SELF, PAGES[SELF][2], PAGES[FIRST][1], PAGES[WP][1]]
-            linked += [PAGES[SHORT][1], SHORT]
+            linked += [PAGES[SHORT][1], SHORT, PAGES[LONE][1]]
             items = "".join(
                 f'<li><h3><a href="{p}">Exports and trade, story {n}</a></h3></li>'
                 for n, p in enumerate([*linked, PAGES[ORPHAN][0]])
@@ -78,11 +82,13 @@ class _Handler(QuietHandler):
         base = self.server.base_url
         canonical = pages[0] if story == FIRST else pages[number - 1 - (story == ORPHAN)]
         head = f'<link rel="canonical" href="{base}{canonical}">'
-        if number < len(pages):
+        if number < len(pages) and story != LONE:
             head += f'<link rel="next" href="{pages[number]}">'
         pager = " ".join(f'<a href="{p}">{n}</a>' for n, p in enumerate(pages, start=1))
         if story == ORPHAN:
             pager = f'<a href="{ORPHAN}">1</a> <a href="{ORPHAN}?page=2">2</a>'
+        if story == LONE and number == 1:
+            pager = ""
         return content.article_html(
             TITLES[story], _paras(story, number), head_extra=head, raw_paras=[f"<p>{pager}</p>"]
         )
@@ -104,9 +110,10 @@ def test_a_later_page_linked_alone_joins_its_article(site, tmp_path):
     first, paths = crawl_logged(site, tmp_path, "alone")
     assert first.returncode == 0, first.stderr[-3000:]
     db = sqlite_utils.Database(tmp_path / "archive.db")
-    assert sorted(t for (t,) in db.execute("select title from articles")) == sorted(TITLES.values())
+    titles = sorted(t for (t,) in db.execute("select title from articles"))
+    assert titles == sorted([*TITLES.values(), TITLES[LONE]])
     for story, pages in PAGES.items():
-        if story == ORPHAN:
+        if story in (ORPHAN, LONE):
             continue
         body = _body(db, TITLES[story])
         spans = [[body.index(p) for p in _paras(story, n)] for n in range(1, len(pages) + 1)]
@@ -122,6 +129,9 @@ def test_a_later_page_linked_alone_joins_its_article(site, tmp_path):
         assert [u for (u,) in parts] == [f"{site.base_url}{p}" for p in pages[1:]]
     # page 2 of a story whose first page is gone is kept as it was read
     assert _paras(ORPHAN, 2)[0] in _body(db, TITLES[ORPHAN])
+    lone = db.execute("select url, body from articles where title = ?", [TITLES[LONE]])
+    found = sorted((url[len(site.base_url) :], _paras(LONE, 2)[0] in body) for url, body in lone)
+    assert found == [(LONE, False), (f"{LONE}?page=2", True)]
     # each page fetched once: a page read alone is not fetched again for its article
     counts = Counter(paths)
     for story, pages in PAGES.items():
@@ -131,4 +141,4 @@ def test_a_later_page_linked_alone_joins_its_article(site, tmp_path):
     again, paths = crawl_logged(site, tmp_path, "alone")
     assert again.returncode == 0, again.stderr[-3000:]
     assert not [p for p in paths if p.startswith("/news/")], paths
-    assert db.execute("select count(*) from articles").fetchone()[0] == len(TITLES)
+    assert db.execute("select count(*) from articles").fetchone()[0] == len(TITLES) + 1

@@ -661,7 +661,7 @@ class NewsSpider(Spider):
             request.priority = PRIORITY["next"]
             request.meta[SAME_DEPTH] = True  # as deep as the page that led to it
             requests.append(request)
-        if not self.parts.hold(key, HeldPart(item, analysis)):
+        if not self.parts.hold(key, HeldPart(item, analysis, first_key)):
             return None
         self.crawler.stats.inc_value(_stat(source_id, "parts_held"))
         # Its pager is read as the pages of an article (``_follow``), this page numbered by URL.
@@ -685,6 +685,10 @@ class NewsSpider(Spider):
                     return  # carried on by the response already on its way
                 request = None if target is None else self._part_request(target, item)
                 yield item if request is None else request
+                if request is None:  # the article is whole: a page held for it was no page
+                    for part in self.parts.release_for(link_key(item.page.url)):
+                        self.crawler.stats.inc_value(_stat(part.item.page.source_id, "parts_alone"))
+                        yield part.item
                 return
             self.requested.add(link_key(target))
             joined = await self._add_part(item, held.item.page, held.analysis, source)

@@ -9,7 +9,7 @@ from pipelines.models import Extracted, ExtractedPage, FetchedPage, PageAnalysis
 def _part(url: str) -> HeldPart:
     page = FetchedPage(url=url, source_id="s", body=b"", status=200)
     extracted = Extracted(kind=PageKind.ARTICLE, body=f"text of {url}")
-    return HeldPart(ExtractedPage(page, extracted), PageAnalysis(extracted))
+    return HeldPart(ExtractedPage(page, extracted), PageAnalysis(extracted), url.encode()[:-7])
 
 
 def test_a_chain_takes_a_held_page_once() -> None:
@@ -29,6 +29,18 @@ def test_release_gives_back_what_no_chain_joined_in_order_and_empties() -> None:
     released, waiting = parts.release()
     assert [p.item.page.url[-6:] for p in released] == ["page=2", "page=4"] and waiting == []
     assert parts.release() == ([], []) and parts.take(b"b2") is None
+
+
+def test_an_article_whose_pages_ended_gives_back_the_pages_held_for_it() -> None:
+    parts = HeldParts()
+    for n in (2, 3):
+        assert parts.hold(f"d{n}".encode(), _part(f"https://e.example/d?page={n}"))
+    assert parts.hold(b"e2", _part("https://e.example/e?page=2"))
+    parts.joined.add(b"d2")
+    released = parts.release_for(b"https://e.example/d")
+    assert [p.item.page.url[-6:] for p in released] == ["page=3"]
+    assert parts.release_for(b"https://e.example/d") == []
+    assert [p.item.page.url for p in parts.release()[0]] == ["https://e.example/e?page=2"]
 
 
 def test_beyond_the_limit_nothing_more_is_held() -> None:

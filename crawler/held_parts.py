@@ -49,6 +49,14 @@ class HeldParts:
         # Articles waiting for the response to a request made for their next page alone.
         self.waiting: dict[bytes, ExtractedPage] = {}
 
+    def read_alone(self, key: bytes, requested: bool) -> bool:
+        """Whether the page ``key``, ``requested`` in this run by a link of its own, has been
+        read alone (and not held: its URL made it look like no article), so that a chain that
+        reaches it must fetch it again, as its page."""
+        return (
+            requested and key in self.arrived and key not in self.chained and key not in self.joined
+        )
+
     def in_flight(self, key: bytes, requested: bool) -> bool:
         """Whether the page ``key``, ``requested`` in this run, was requested by a link of its
         own and has not arrived: a chain may wait for it (``wait``) instead of fetching it."""
@@ -67,12 +75,13 @@ class HeldParts:
         """The article waiting for the page ``key``, removed; None when none is."""
         return self.waiting.pop(key, None)
 
-    def hold(self, key: bytes, part: HeldPart) -> bool:
-        """Hold ``part`` for its first page; False when the limit is reached."""
-        if key not in self.held and len(self.held) >= self.limit:
-            return False
+    def has_room(self, key: bytes) -> bool:
+        """Whether the page ``key`` may be held (the limit is not reached, or it is held)."""
+        return key in self.held or len(self.held) < self.limit
+
+    def hold(self, key: bytes, part: HeldPart) -> None:
+        """Hold ``part`` for its first page (asked ``has_room`` first)."""
         self.held[key] = part
-        return True
 
     def take(self, key: bytes) -> HeldPart | None:
         """The held page, removed, for a chain that reached it; None when none is held."""

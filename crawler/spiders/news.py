@@ -202,7 +202,17 @@ class NewsSpider(Spider):
         released, waiting = self.parts.release()
         if not released and not waiting:
             return
-        items = [_cut(article) for article in waiting]
+        items = [*(_cut(article) for article in waiting), *self._alone(released)]
+        scraper = self.crawler.engine.scraper
+        for item in items:
+            task = asyncio.ensure_future(scraper.start_itemproc_async(item, response=None))
+            self.releasing.add(task)
+            task.add_done_callback(self.releasing.discard)
+        raise DontCloseSpider  # the items are on their way through the pipelines
+
+    def _alone(self, released: list[HeldPart]) -> Iterator[ExtractedPage]:
+        """The held pages no article took, to be stored as they were read; not one that an
+        earlier run stored as a page of its article (its first page was known)."""
         for part in released:
             page = part.item.page
             known = self._known(page.url)
@@ -211,13 +221,7 @@ class NewsSpider(Spider):
                 continue
             self.logger.info("%s: no page of an article led to it; stored alone", page.url)
             self.crawler.stats.inc_value(_stat(page.source_id, "parts_alone"))
-            items.append(part.item)
-        scraper = self.crawler.engine.scraper
-        for item in items:
-            task = asyncio.ensure_future(scraper.start_itemproc_async(item, response=None))
-            self.releasing.add(task)
-            task.add_done_callback(self.releasing.discard)
-        raise DontCloseSpider  # the items are on their way through the pipelines
+            yield part.item
 
     def closed(self, reason: str) -> None:
         if self.memory is not None:
@@ -647,6 +651,8 @@ class NewsSpider(Spider):
         if key in self.parts.joined:  # a chain read this page too, while it was on its way
             self.crawler.stats.inc_value(_stat(source_id, "parts_read_twice"))
             return []
+        if not self.parts.has_room(key):
+            return None
         requests = []
         if first_key not in self.requested:
             scope = self.scopes[source_id]
@@ -661,13 +667,8 @@ class NewsSpider(Spider):
             request.priority = PRIORITY["next"]
             request.meta[SAME_DEPTH] = True  # as deep as the page that led to it
             requests.append(request)
-        if not self.parts.hold(key, HeldPart(item, analysis, first_key)):
-            return None
+        self.parts.hold(key, HeldPart(item, analysis, first_key))
         self.crawler.stats.inc_value(_stat(source_id, "parts_held"))
-        # Its pager is read as the pages of an article (``_follow``), this page numbered by URL.
-        response.meta["hints"] = {
-            **response.meta.get("hints", {}), PART_NUMBER: str(number_told(page.url))
-        }  # fmt: skip
         return requests
 
     async def _read_on(
@@ -686,11 +687,10 @@ class NewsSpider(Spider):
                 request = None if target is None else self._part_request(target, item)
                 yield item if request is None else request
                 if request is None:  # the article is whole: a page held for it was no page
-                    for part in self.parts.release_for(link_key(item.page.url)):
-                        self.crawler.stats.inc_value(_stat(part.item.page.source_id, "parts_alone"))
-                        yield part.item
+                    for alone in self._alone(self.parts.release_for(link_key(item.page.url))):
+                        yield alone
                 return
-            self.requested.add(link_key(target))
+            self.requested.add(key)
             joined = await self._add_part(item, held.item.page, held.analysis, source)
             if joined is None:  # no continuation after all: the article, then that page
                 yield item
@@ -723,12 +723,7 @@ class NewsSpider(Spider):
         key = link_key(target)
         # Read already by a link of its own, but not as a page of an article (its URL looked
         # like a list's page 2): the article reads it here, as its page.
-        again = (
-            key in self.requested
-            and key in self.parts.arrived
-            and key not in self.parts.chained
-            and key not in self.parts.joined
-        )
+        again = self.parts.read_alone(key, key in self.requested)
         robots = self.robots.get(urlsplit(target).netloc)
         if (
             (key in self.requested and not again)
@@ -805,7 +800,10 @@ class NewsSpider(Spider):
         siblings = set(analysis.list_pages)
         # An article's own other pages are read through it (_read_on), not alone.
         if analysis.extracted.kind is PageKind.ARTICLE or PARTS in response.meta:
-            number = int(response.meta.get("hints", {}).get(PART_NUMBER, "1"))
+            # a later page read alone is numbered by its URL, as the worker numbers it
+            number = int(response.meta.get("hints", {}).get(PART_NUMBER, "0")) or number_told(
+                response.url
+            )
             siblings -= set(other_pages(response.url, siblings, number))
         own = set(analysis.list_pages) - siblings
         unlinked = set(siblings)

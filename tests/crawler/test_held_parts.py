@@ -14,7 +14,7 @@ def _part(url: str) -> HeldPart:
 
 def test_a_chain_takes_a_held_page_once() -> None:
     parts = HeldParts()
-    assert parts.hold(b"a2", _part("https://e.example/a?page=2"))
+    parts.hold(b"a2", _part("https://e.example/a?page=2"))
     taken = parts.take(b"a2")
     assert taken is not None and taken.item.page.url.endswith("?page=2")
     assert parts.take(b"a2") is None
@@ -24,7 +24,7 @@ def test_a_chain_takes_a_held_page_once() -> None:
 def test_release_gives_back_what_no_chain_joined_in_order_and_empties() -> None:
     parts = HeldParts()
     for n in (2, 3, 4):
-        assert parts.hold(f"b{n}".encode(), _part(f"https://e.example/b?page={n}"))
+        parts.hold(f"b{n}".encode(), _part(f"https://e.example/b?page={n}"))
     parts.joined.add(b"b3")  # a chain read it again while this copy was on its way
     released, waiting = parts.release()
     assert [p.item.page.url[-6:] for p in released] == ["page=2", "page=4"] and waiting == []
@@ -34,8 +34,8 @@ def test_release_gives_back_what_no_chain_joined_in_order_and_empties() -> None:
 def test_an_article_whose_pages_ended_gives_back_the_pages_held_for_it() -> None:
     parts = HeldParts()
     for n in (2, 3):
-        assert parts.hold(f"d{n}".encode(), _part(f"https://e.example/d?page={n}"))
-    assert parts.hold(b"e2", _part("https://e.example/e?page=2"))
+        parts.hold(f"d{n}".encode(), _part(f"https://e.example/d?page={n}"))
+    parts.hold(b"e2", _part("https://e.example/e?page=2"))
     parts.joined.add(b"d2")
     released = parts.release_for(b"https://e.example/d")
     assert [p.item.page.url[-6:] for p in released] == ["page=3"]
@@ -45,10 +45,11 @@ def test_an_article_whose_pages_ended_gives_back_the_pages_held_for_it() -> None
 
 def test_beyond_the_limit_nothing_more_is_held() -> None:
     parts = HeldParts(limit=2)
-    assert parts.hold(b"1", _part("https://e.example/1?page=2"))
-    assert parts.hold(b"2", _part("https://e.example/2?page=2"))
-    assert not parts.hold(b"3", _part("https://e.example/3?page=2"))
-    assert parts.hold(b"2", _part("https://e.example/2?page=2"))  # the same page again
+    for n in (1, 2):
+        assert parts.has_room(str(n).encode())
+        parts.hold(str(n).encode(), _part(f"https://e.example/{n}?page=2"))
+    assert not parts.has_room(b"3")
+    assert parts.has_room(b"2")  # the same page again
     assert len(parts.release()[0]) == 2
 
 
@@ -66,3 +67,14 @@ def test_an_article_waits_only_for_a_page_on_its_way_alone() -> None:
         done.clear()
     parts.wait(b"c4", article)  # its response never came: the article is given back
     assert parts.release() == ([], [article]) and parts.waiting == {}
+
+
+def test_a_page_read_alone_as_no_article_is_fetched_again_by_its_chain() -> None:
+    parts = HeldParts()
+    parts.arrived.add(b"f2")
+    assert parts.read_alone(b"f2", requested=True) and not parts.read_alone(b"f2", False)
+    assert not parts.in_flight(b"f2", True)
+    for done in (parts.chained, parts.joined):
+        done.add(b"f2")
+        assert not parts.read_alone(b"f2", True)
+        done.clear()

@@ -42,7 +42,7 @@ from pipelines.extraction.text import nfc
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.2.7"
+EXTRACTOR_VERSION = "1.2.8"
 
 LOGGER = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
 
     drop_inert(info)  # less for trafilatura to copy and walk; it would delete them itself
     join_split_body(signals.paragraph_parents, tree)
-    repair_for_precision(tree, info.bordered, info.marked)
+    repair_for_precision(tree, info, url)
     raw_body = extract_body_text(tree, _reparse(text))
     lines = raw_body.split("\n")
     original_source = find_original_source(lines, info)

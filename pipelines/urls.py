@@ -215,9 +215,13 @@ _SECOND_LEVELS = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "or",
 
 
 def site_domain(url: str) -> str:
+    """The domain a URL's host belongs to (``host_domain``)."""
+    return host_domain(host_of(url))
+
+
+def host_domain(host: str) -> str:
     """The domain a host belongs to, without a public-suffix list: its last two labels, or three
     under a country's second level ("news.bbc.co.uk" -> "bbc.co.uk"). An IP address is its own."""
-    host = host_of(url)
     labels = host.split(".")
     if len(labels) < 3 or host.replace(".", "").isdigit() or ":" in host:
         return host

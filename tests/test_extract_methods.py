@@ -39,6 +39,7 @@ from pipelines.extraction.precision import (
     collapse_paragraph_wrappers,
     drop_heading_anchors,
     drop_invisible_borders,
+    unlink_outbound,
     unmark_inline_spans,
     unwrap_empty_inline,
     wrap_bare_text,
@@ -698,6 +699,44 @@ def test_invisible_borders_go_and_drawn_ones_stay(declarations: list[str]) -> No
         assert [d for d in el.get("style").split(";") if d] == [
             d for d in declarations if d and "border" not in d
         ]
+
+
+_LINKED = (
+    f"<article><h1>Rules</h1><p>{_PROSE * 4}</p>"
+    "<p><a href='https://www.other.example/report'>The report the regulator published</a></p>"
+    f"<p>{_PROSE * 3}</p>"
+    "<p><a href='mailto:tips@ledger.example'>tips@ledger.example</a></p>"
+    f"<p>{_PROSE * 3}</p>"
+    "<p><a href='https://news.ledger.example/2024/other-story'>Another story of ours today</a></p>"
+    f"<p>{_PROSE * 3}</p>"
+    "<p><a href='/2024/more'>More of our coverage this week</a></p>"
+    f"<p>{_PROSE * 3}</p></article>"
+)
+
+
+def test_single_link_paragraphs_stay_when_they_leave_the_site() -> None:
+    body = extract_page(_page("", _LINKED), "https://www.ledger.example/2024/rules").body
+    assert "The report the regulator published" in body
+    assert "tips@ledger.example" in body
+    # cross-links to the site's own pages are still dropped by precision mode
+    assert "Another story of ours" not in body
+    assert "More of our coverage" not in body
+
+
+def _outbound(html: str) -> tuple[lxml.html.HtmlElement, list[lxml.html.HtmlElement]]:
+    tree = lxml.html.fromstring(html)
+    return tree, collect_page_info(tree).outbound
+
+
+def test_unlink_outbound_keeps_text_and_other_links() -> None:
+    tree, links = _outbound(_LINKED + "<p>See <a href='https://x.example/'>this</a> too.</p>")
+    assert unlink_outbound(links, "https://www.ledger.example/2024/rules") == 2
+    assert [a.get("href") for a in tree.iter("a")] == [
+        "https://news.ledger.example/2024/other-story",
+        "/2024/more",
+        "https://x.example/",
+    ]
+    assert unlink_outbound(_outbound(_LINKED)[1], "") == 1  # mailto only
 
 
 def test_unwrap_empty_inline_keeps_text_and_skips_non_empty() -> None:

@@ -69,6 +69,9 @@ class PageInfo:
     props: list[tuple[HtmlElement, str]] = field(default_factory=list)
     times: list[HtmlElement] = field(default_factory=list)
     author_links: list[HtmlElement] = field(default_factory=list)
+    # <a> elements whose href has a host or scheme of its own (absolute, protocol-relative,
+    # mailto:): the only links that can leave the site, see ``precision.unlink_outbound``
+    outbound: list[tuple[HtmlElement, str]] = field(default_factory=list)  # (<a>, its href)
     h1s: list[HtmlElement] = field(default_factory=list)
     h2s: list[HtmlElement] = field(default_factory=list)
 
@@ -179,6 +182,9 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
             rel = el.get("rel")
             if rel and "author" in rel.lower().split():
                 info.author_links.append(el)
+            href = el.get("href")
+            if href and ("//" in href or href[:7].lower() == "mailto:"):
+                info.outbound.append((el, href))
         elif tag == "time":
             info.times.append(el)
         elif tag == "h1":

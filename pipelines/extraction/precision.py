@@ -10,8 +10,12 @@ the tree handed to trafilatura, after every other step has read it.
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
+
+from pipelines.extraction.page import PageInfo
+from pipelines.urls import host_domain, site_domain
 
 # A CSS declaration that mentions "border" without drawing one: box sizing, table spacing,
 # custom properties, and borders set to none or to zero width.
@@ -276,13 +280,82 @@ def wrap_bare_text(tree: HtmlElement) -> int:
     return wrapped
 
 
+# a paragraph is "one link" to precision mode when the link holds this share of its text
+_LINKED_SHARE = 0.8
+_P_DEPTH = 4  # how far up a linked paragraph's link may sit
+
+
+def _leaves(href: str, page_url: str, home: str, hosts: dict[str, bool]) -> bool:
+    """Whether ``href`` leaves the site of ``home`` (the page's domain): an e-mail address, or
+    a web page of another domain. ``hosts`` remembers the verdict for each host."""
+    href = href.strip()
+    low = href.lower()
+    if low.startswith("mailto:"):
+        return "@" in href
+    if not home:
+        return False
+    if low.startswith(("http://", "https://", "//")):  # the common case, without parsing
+        host = low.split("/", 3)[2].rpartition("@")[2].partition(":")[0]
+        if "[" not in host:  # an IPv6 literal goes the long way
+            verdict = hosts.get(host)
+            if verdict is None:
+                verdict = hosts[host] = bool(host) and host_domain(host) != home
+            return verdict
+    try:
+        target = site_domain(urljoin(page_url, href))
+    except ValueError:  # a malformed address ("http://[x"): no site of its own
+        return False
+    return bool(target) and target != home
+
+
+def _paragraph_of(anchor: HtmlElement) -> HtmlElement | None:
+    """The ``<p>`` an anchor sits in, looking a few levels up (a link in <strong>, <em>...)."""
+    el = anchor.getparent()
+    for _ in range(_P_DEPTH):
+        if el is None or el.tag == "p":
+            return el
+        el = el.getparent()
+    return None
+
+
+def unlink_outbound(outbound: list[tuple[HtmlElement, str]], page_url: str) -> int:
+    """Remove the link, keeping its text, from a ``<p>`` whose text is one link to an e-mail
+    address or to another site: a contact address, the story's source, an event's page, a
+    cited URL.
+
+    Precision mode deletes every paragraph that is mostly one link (over 10 characters), as it
+    deletes a "Read also: <headline>" line. Such cross-links point to the site's own pages:
+    they stay links here, for precision mode to drop. ``outbound``: the page's links with a
+    host or scheme of their own and their hrefs (the page sweep's). Returns the number unlinked."""
+    home = site_domain(page_url) if page_url else ""
+    found, hosts = [], {}
+    for anchor, href in outbound:
+        if not _leaves(href, page_url, home, hosts):
+            continue
+        p = _paragraph_of(anchor)
+        if p is None:
+            continue
+        if [a for a in p.iter("a") if not _blank(a.text_content())] != [anchor]:
+            continue
+        label = " ".join(anchor.text_content().split())
+        if len(label) >= _LINKED_SHARE * len(" ".join(p.text_content().split())):
+            found.append(anchor)
+    for anchor in found:
+        anchor.drop_tag()
+    return len(found)
+
+
 def repair_for_precision(
-    tree: HtmlElement, bordered: list[HtmlElement], marked: list[tuple[HtmlElement, str, str]]
+    tree: HtmlElement,
+    info: PageInfo,
+    page_url: str = "",
 ) -> None:
-    """Every repair above, on ``tree``; ``bordered`` and ``marked`` come from the page sweep."""
-    drop_invisible_borders(bordered)
-    unmark_inline_spans(marked)
+    """Every repair above, on ``tree``; ``info`` is the page sweep's (its bordered, marked and
+    outbound elements), ``page_url`` the page's address (which links go to other sites)."""
+    drop_invisible_borders(info.bordered)
+    unmark_inline_spans(info.marked)
     unwrap_empty_inline(tree)
     drop_heading_anchors(tree)
     wrap_bare_text(tree)
     collapse_paragraph_wrappers(tree)
+    unlink_outbound(info.outbound, page_url)

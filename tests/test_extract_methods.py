@@ -86,6 +86,42 @@ def test_undeclared_cp1252_still_decodes() -> None:
     assert "café" in decode_html(_page("", f"<p>{text}</p>").encode("cp1252"))
 
 
+_MIXED_TEXT = "Die Gärtnerei pflegt Gärten in der ganzen Region, sagt die Geschäftsführerin. " * 5
+
+
+@pytest.mark.parametrize(
+    ("head", "header"),
+    [('<meta charset="utf-8">', None), ("", "utf-8"), ('<meta charset="UTF8">', None)],
+)
+def test_utf8_page_with_stray_latin1_bytes_keeps_its_utf8_text(
+    head: str, header: str | None
+) -> None:
+    # most of the page is UTF-8; one pasted word is latin-1 (0xe4 for "ä"): statistical
+    # detection read the whole page in a wrong charset ("GÃ¤rten")
+    page = _page(head, f"<p>{_MIXED_TEXT}</p><p>").encode("utf-8") + "Bäume</p>".encode("latin-1")
+    decoded = decode_html(page + b"</body></html>", header)
+    assert _MIXED_TEXT in decoded
+    assert "Bäume" in decoded
+
+
+def test_many_stray_bytes_are_left_to_detection() -> None:
+    # a page that says UTF-8 but is cp1251 throughout is not "UTF-8 with a few strays"
+    text = "Центральный банк сохранил ключевую ставку, сообщили в пресс-службе регулятора. " * 6
+    html = _page('<meta charset="utf-8"><title>Новости</title>', f"<p>{text}</p>")
+    assert "Центральный банк" in decode_html(html.encode("cp1251"))
+
+
+_PRINTABLE = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"))
+
+
+@given(st.text(alphabet=_PRINTABLE, max_size=80), st.binary(max_size=8))
+def test_utf8_with_strays_keeps_the_utf8_text_around_them(text: str, stray: bytes) -> None:
+    head = '<meta charset="utf-8">'
+    decoded = decode_html(head.encode() + text.encode() + stray + text.encode())
+    assert decoded.startswith(head + text)
+    assert decoded.endswith(text)
+
+
 def test_declared_encoding_still_wins() -> None:
     html = _page("<title>Café</title>", "<p>é</p>").encode("cp1252")
     assert "Café" in decode_html(html, "cp1252")

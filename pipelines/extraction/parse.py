@@ -70,6 +70,27 @@ def _utf16_without_bom(data: bytes) -> str:
     return ""
 
 
+_MAX_STRAYS = 64  # more bytes than this that are not UTF-8: not a UTF-8 page with a few strays
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+def _utf8_with_strays(data: bytes) -> str | None:
+    """A page that says it is UTF-8 but has a few bytes that are not (a paragraph pasted from a
+    latin-1 editor, a template in another charset): the UTF-8 text as it is, each stray byte read
+    as windows-1252. None when there are more than ``_MAX_STRAYS`` of them."""
+    view, parts, start = memoryview(data), [], 0
+    for _ in range(_MAX_STRAYS + 1):
+        try:
+            parts.append(str(view[start:], "utf-8"))
+            return "".join(parts)
+        except UnicodeDecodeError as err:
+            parts.append(str(view[start : start + err.start], "utf-8"))
+            stray = view[start + err.start : start + err.end]
+            parts.append(str(stray, "cp1252", errors="replace"))
+            start += err.end
+    return None
+
+
 def _detect(data: bytes) -> str | None:
     """beautifulsoup4's UnicodeDammit: HTML/XML declarations, then a statistical guess
     (charset-normalizer, a trafilatura dependency), then windows-1252."""
@@ -81,7 +102,8 @@ def _detect(data: bytes) -> str | None:
 
 def decode_html(html: bytes | str, encoding: str | None = None) -> str:
     """Bytes to str: a byte order mark, UTF-16 without one, the declared encoding, UTF-8, the
-    page's meta charset, then UnicodeDammit's detection (cp1252 with replacement as last)."""
+    page's meta charset, UTF-8 with a few stray windows-1252 bytes when the page or the server
+    says UTF-8, then UnicodeDammit's detection (cp1252 with replacement as last)."""
     if isinstance(html, str):
         return html
     data = html[: MAX_INPUT_CHARS * 2]
@@ -101,6 +123,12 @@ def decode_html(html: bytes | str, encoding: str | None = None) -> str:
             return data.decode(name)
         except (LookupError, UnicodeDecodeError):
             continue
+    declared = [encoding or ""] + ([candidates[-1]] if match else [])
+    if any(name.strip().lower() in _UTF8_NAMES for name in declared):
+        # statistical detection would read the whole page in a wrong charset for a few bytes
+        mixed = _utf8_with_strays(data)
+        if mixed is not None:
+            return mixed
     try:
         detected = _detect(data)
     except Exception:  # noqa: BLE001 - detection is best effort; decoding below cannot fail

@@ -39,6 +39,7 @@ from pipelines.extraction.precision import (
     collapse_paragraph_wrappers,
     drop_heading_anchors,
     drop_invisible_borders,
+    lift_embedded_posts,
     unlink_outbound,
     unmark_inline_spans,
     unwrap_empty_inline,
@@ -773,6 +774,55 @@ def test_unlink_outbound_keeps_text_and_other_links() -> None:
         "https://x.example/",
     ]
     assert unlink_outbound(_outbound(_LINKED)[1], "") == 1  # mailto only
+
+
+_TWEET = (
+    '<blockquote class="twitter-tweet"><p lang="en">The export figures are out and they are'
+    " better than anyone expected this quarter</p>&mdash; Trade Desk (@tradedesk)"
+    ' <a href="https://twitter.com/tradedesk/status/1">May 2, 2024</a></blockquote>'
+    '<script async src="https://platform.twitter.com/widgets.js"></script>'
+)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # WordPress's embed block; a newsroom's own "social embed" box
+        (
+            '<figure class="wp-block-embed is-provider-twitter wp-block-embed-twitter">'
+            '<div class="wp-block-embed__wrapper">{tweet}</div></figure>'
+        ),
+        '<div class="social-media-embed">{tweet}</div>',
+    ],
+)
+def test_a_quoted_tweet_in_an_embed_frame_stays_in_the_body_in_place(frame: str) -> None:
+    body = (
+        f"<article><h1>Exports</h1><p>First. {_PROSE * 3}</p>"
+        + frame.format(tweet=_TWEET)
+        + f"<p>Last. {_PROSE * 3}</p></article>"
+    )
+    text = extract_page(_page("", body), "https://news.example/2024/exports").body
+    assert "better than anyone expected this quarter" in text
+    assert text.index("First.") < text.index("better than anyone") < text.index("Last.")
+
+
+def test_lift_embedded_posts_leaves_a_post_inside_a_large_container_where_it_is() -> None:
+    # a body container whose class happens to say "widget": the tweet is not its frame
+    html = (
+        f"<div class='content-widget'><p>{_PROSE * 4}</p>{_TWEET}<p>{_PROSE * 4}</p></div>"
+        f"<div class='embed'>{_TWEET}</div>"
+    )
+    tree = lxml.html.fromstring(f"<div>{html}</div>")
+    assert lift_embedded_posts(collect_page_info(tree).marked) == 1
+    first, second = tree.findall(".//blockquote")
+    assert first.getparent().get("class") == "content-widget"
+    assert second.getparent() is tree and second.getnext().get("class") == "embed"
+
+
+def test_lift_embedded_posts_keeps_the_text_after_the_post() -> None:
+    tree = lxml.html.fromstring(f"<div><div class='embed'>Intro{_TWEET}Caption text</div></div>")
+    assert lift_embedded_posts(collect_page_info(tree).marked) == 1
+    assert tree.find(".//div[@class='embed']").text_content().startswith("IntroCaption text")
 
 
 def test_unwrap_empty_inline_keeps_text_and_skips_non_empty() -> None:

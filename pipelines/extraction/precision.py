@@ -154,6 +154,51 @@ def unmark_inline_spans(marked: list[tuple[HtmlElement, str, str]]) -> int:
     return changed
 
 
+# An embedded post the story quotes (a tweet as Twitter's embed code writes it), and the class or
+# id tokens of the wrappers trafilatura deletes with their content: embed blocks, social boxes
+_EMBEDDED_POST = re.compile(r"(?:^|\s)twitter-(?:tweet|video)(?:\s|$)")
+_EMBED_WRAPPER = re.compile(r"embed|social|share|viral|widget", re.IGNORECASE)
+_EMBED_DEPTH = 4
+_FRAME_SLACK = 200  # characters a frame may hold besides the post (a caption, a label)
+
+
+def lift_embedded_posts(marked: list[tuple[HtmlElement, str, str]]) -> int:
+    """Move a quoted post (``<blockquote class="twitter-tweet">``) out of the embed or social
+    wrappers around it, to just before the outermost one. Both trafilatura modes delete such
+    wrappers ("wp-block-embed", "social-media-embed") with what they hold, so a tweet that a
+    story quotes was lost with its frame, while the same tweet without a wrapper is kept; a
+    reader of the story sees it as part of it. ``marked`` is the page sweep's list. Returns the
+    number moved."""
+    moved = 0
+    for el, cls, _ident in marked:
+        if el.tag != "blockquote" or not _EMBEDDED_POST.search(cls):
+            continue
+        outer, up = None, el.getparent()
+        # only the post's own frame: wrappers that hold little but it (a caption, a script)
+        room = len(el.text_content()) + _FRAME_SLACK
+        for _ in range(_EMBED_DEPTH):
+            if up is None or up.tag in ("body", "article", "main"):
+                break
+            if len(up.text_content()) > room:
+                break
+            if _EMBED_WRAPPER.search((up.get("class") or "") + " " + (up.get("id") or "")):
+                outer = up
+            up = up.getparent()
+        if outer is None or outer.getparent() is None:
+            continue
+        tail, el.tail = el.tail, None
+        if not _blank(tail):  # text after the quote stays where it was
+            previous = el.getprevious()
+            parent = el.getparent()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            elif parent is not None:
+                parent.text = (parent.text or "") + tail
+        outer.addprevious(el)
+        moved += 1
+    return moved
+
+
 # Elements that start a block of their own: a run of bare text ends at them.
 _BLOCKS = frozenset(
     {
@@ -354,6 +399,7 @@ def repair_for_precision(
     outbound elements), ``page_url`` the page's address (which links go to other sites)."""
     drop_invisible_borders(info.bordered)
     unmark_inline_spans(info.marked)
+    lift_embedded_posts(info.marked)
     unwrap_empty_inline(tree)
     drop_heading_anchors(tree)
     wrap_bare_text(tree)

@@ -38,6 +38,7 @@ from pipelines.extraction.precision import (
     _draws_border,
     collapse_paragraph_wrappers,
     drop_heading_anchors,
+    drop_hover_cards,
     drop_invisible_borders,
     lift_embedded_posts,
     unlink_outbound,
@@ -774,6 +775,37 @@ def test_unlink_outbound_keeps_text_and_other_links() -> None:
         "https://x.example/",
     ]
     assert unlink_outbound(_outbound(_LINKED)[1], "") == 1  # mailto only
+
+
+_CARD = (
+    '<span class="person"><a href="/people/jane-roe">Jane Roe</a>'
+    '<span class="person-card"><img src="/roe.jpg" alt=""><a href="/people/jane-roe">Jane Q. Roe'
+    '</a><a href="/2024/other-story">Roe says tariffs will fall next year</a>'
+    '<a href="/2024/more">Another story about Roe and the budget talks</a></span></span>'
+)
+
+
+def test_a_hover_card_in_a_sentence_goes_and_the_sentence_stays() -> None:
+    body = (
+        f"<article><h1>Trade</h1><p>Trade Minister {_CARD} said the export figures for the"
+        f" quarter were the best in a decade.</p><p>{_PROSE * 4}</p><p>{_PROSE * 3}</p></article>"
+    )
+    text = extract_page(_page("", body), "https://news.example/2024/trade").body
+    assert "Trade Minister Jane Roe said the export figures" in text
+    assert "Roe says tariffs" not in text and "Jane Q. Roe" not in text
+
+
+def test_drop_hover_cards_needs_a_picture_and_two_links_in_a_paragraph() -> None:
+    html = (
+        f"<div><p>Minister {_CARD} spoke.</p>"
+        "<p>See <span class='refs'><a href='/a'>one</a> and <a href='/b'>two</a></span>.</p>"
+        f"<div class='sidebar'>{_CARD}</div></div>"
+    )
+    tree = lxml.html.fromstring(html)
+    assert drop_hover_cards(collect_page_info(tree).marked) == 1
+    assert tree.find("p").text_content() == "Minister Jane Roe spoke."
+    assert tree.find(".//span[@class='refs']") is not None  # no picture: a list of references
+    assert tree.find(".//div[@class='sidebar']/span") is not None  # not in running text
 
 
 _TWEET = (

@@ -10,6 +10,7 @@ the tree handed to trafilatura, after every other step has read it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
@@ -152,6 +153,37 @@ def unmark_inline_spans(marked: list[tuple[HtmlElement, str, str]]) -> int:
         el.attrib.pop("id", None)
         changed += 1
     return changed
+
+
+def drop_hover_cards(marked: list[tuple[HtmlElement, str, str]]) -> int:
+    """Remove a hover card from running text: a ``<span>`` inside a paragraph that holds a
+    picture and two links or more (a person's photo, name and latest stories, shown when the
+    pointer rests on the name). Its links make the sentence around it link text, and precision
+    mode deletes the whole paragraph as a block of links. The name's own link, outside the
+    card, stays. ``marked`` is the page sweep's list. Returns the number removed."""
+    cards = []
+    for el, _cls, _ident in marked:
+        if el.tag != "span" or el.find(".//img") is None or len(el.findall(".//a")) < 2:
+            continue
+        if any(up.tag == "p" for up in _ancestors(el, _CARD_DEPTH)):
+            cards.append(el)
+    # the innermost such span is the card: an outer one also holds the name's own link
+    inner = [c for c in cards if not any(d in cards for d in c.iterdescendants("span"))]
+    for card in inner:
+        card.drop_tree()  # keeps its tail: the rest of the sentence
+    return len(inner)
+
+
+def _ancestors(el: HtmlElement, depth: int) -> Iterator[HtmlElement]:
+    up = el.getparent()
+    for _ in range(depth):
+        if up is None:
+            return
+        yield up
+        up = up.getparent()
+
+
+_CARD_DEPTH = 4  # how far up a hover card's paragraph may be
 
 
 # An embedded post the story quotes (a tweet as Twitter's embed code writes it), and the class or
@@ -399,6 +431,7 @@ def repair_for_precision(
     outbound elements), ``page_url`` the page's address (which links go to other sites)."""
     drop_invisible_borders(info.bordered)
     unmark_inline_spans(info.marked)
+    drop_hover_cards(info.marked)
     lift_embedded_posts(info.marked)
     unwrap_empty_inline(tree)
     drop_heading_anchors(tree)

@@ -39,6 +39,7 @@ from pipelines.extraction.precision import (
     collapse_paragraph_wrappers,
     drop_heading_anchors,
     drop_hover_cards,
+    drop_internal_link_lists,
     drop_invisible_borders,
     lift_embedded_posts,
     unlink_outbound,
@@ -775,6 +776,40 @@ def test_unlink_outbound_keeps_text_and_other_links() -> None:
         "https://x.example/",
     ]
     assert unlink_outbound(_outbound(_LINKED)[1], "") == 1  # mailto only
+
+
+def _links(*hrefs: str) -> str:
+    items = "".join(
+        f"<li><a href='{h}'>Headline number {n} about the budget and the exports</a></li>"
+        for n, h in enumerate(hrefs)
+    )
+    return f"<ul>{items}</ul>"
+
+
+def test_a_list_of_links_to_the_sites_own_stories_is_not_body_text() -> None:
+    related = _links("/2024/a", "https://www.ledger.example/2024/b", "//news.ledger.example/c")
+    sources = _links("https://stats.gov.example/exports.pdf", "https://imf.example/report")
+    body = (
+        f"<article><h1>Exports</h1><div class='article-body'><p>{_PROSE * 4}</p>{related}"
+        f"<p>{_PROSE * 3}</p><p>Sources:</p>{sources}<p>{_PROSE * 3}</p></div></article>"
+    )
+    text = extract_page(_page("", body), "https://www.ledger.example/2024/exports").body
+    assert text.count("Headline number") == 2  # the two sources stay, the three stories go
+    assert "Headline number 2" not in text
+
+
+def test_drop_internal_link_lists_keeps_prose_items_and_contents_lists() -> None:
+    url = "https://www.ledger.example/2024/x"
+    prose = (
+        "<ul><li>Exports rose 4%, <a href='/2024/a'>the ministry said</a> on Monday.</li>"
+        "<li>Imports fell, <a href='/2024/b'>customs data show</a> for the quarter.</li></ul>"
+    )
+    contents = "<ol><li><a href='#one'>Part one</a></li><li><a href='#two'>Part two</a></li></ol>"
+    single = _links("/2024/a")
+    tree = lxml.html.fromstring(f"<div>{prose}{contents}{single}{_links('/a', '/b')}</div>")
+    assert drop_internal_link_lists(collect_page_info(tree).lists, url) == 1
+    assert len(tree.findall(".//ul")) + len(tree.findall(".//ol")) == 3
+    assert drop_internal_link_lists(collect_page_info(tree).lists, "") == 0  # no site to know
 
 
 _CARD = (

@@ -35,7 +35,7 @@ BODY_DROPPED_TAGS = frozenset(
      "rt", "rtc", "select", "source", "style", "track", "textarea", "use"}
 )  # fmt: skip
 _INERT_TAGS = BODY_DROPPED_TAGS | {"meta"}
-_WATCHED_TAGS = _INERT_TAGS | {"title", "script", "time", "a", "h1", "h2"}
+_WATCHED_TAGS = _INERT_TAGS | {"title", "script", "time", "a", "h1", "h2", "ul", "ol"}
 _PAGE_TYPES = frozenset({"webpage", "itempage", "medicalwebpage"})
 _CDATA = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
 
@@ -72,6 +72,7 @@ class PageInfo:
     # <a> elements whose href has a host or scheme of its own (absolute, protocol-relative,
     # mailto:): the only links that can leave the site, see ``precision.unlink_outbound``
     outbound: list[tuple[HtmlElement, str]] = field(default_factory=list)  # (<a>, its href)
+    lists: list[HtmlElement] = field(default_factory=list)  # <ul> and <ol> elements
     h1s: list[HtmlElement] = field(default_factory=list)
     h2s: list[HtmlElement] = field(default_factory=list)
 
@@ -187,6 +188,8 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
                 info.outbound.append((el, href))
         elif tag == "time":
             info.times.append(el)
+        elif tag == "ul" or tag == "ol":
+            info.lists.append(el)
         elif tag == "h1":
             info.h1s.append(el)
         elif tag == "h2":
@@ -241,15 +244,23 @@ def in_comments(el: HtmlElement) -> bool:
 def drop_inert(info: PageInfo) -> None:
     """Delete ``info.inert`` from the tree (their tail text stays). Only for a tree no later
     step reads as it was: the body extractor's, which would delete these elements itself."""
+    # lists and links inside what goes: the precision repairs need not look at them
+    gone: set[HtmlElement] = set()
+    watched = bool(info.lists or info.outbound)
     for el in info.inert:
         parent = el.getparent()
         if parent is None:
             continue
+        if watched and len(el):  # scripts and the like hold no elements
+            gone.update(el.iter("ul", "ol", "a"))
         if el.tail and el.tail.strip():
             el.drop_tree()  # joins the tail to the previous text
         else:
             parent.remove(el)
     info.inert.clear()
+    if gone:
+        info.lists = [el for el in info.lists if el not in gone]
+        info.outbound = [(a, href) for a, href in info.outbound if a not in gone]
 
 
 def ld_text(value: Any) -> str:

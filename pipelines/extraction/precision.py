@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from pipelines.extraction.page import PageInfo
@@ -378,6 +379,8 @@ def _leaves(href: str, page_url: str, home: str, hosts: dict[str, bool]) -> bool
             if verdict is None:
                 verdict = hosts[host] = bool(host) and host_domain(host) != home
             return verdict
+    elif ":" not in low.partition("/")[0].partition("?")[0]:
+        return False  # a relative path, query or fragment: the page's own site
     try:
         target = site_domain(urljoin(page_url, href))
     except ValueError:  # a malformed address ("http://[x"): no site of its own
@@ -422,6 +425,37 @@ def unlink_outbound(outbound: list[tuple[HtmlElement, str]], page_url: str) -> i
     return len(found)
 
 
+_MIN_LINK_LIST = 2  # items: one link alone is a "Read also" line, which the line filter knows
+# items only, each holding exactly one link: evaluated in C before any text is read
+_ONE_LINK_PER_ITEM = XPath("count(*) = count(li) and not(li[count(.//a) != 1])")
+
+
+def drop_internal_link_lists(lists: list[HtmlElement], page_url: str) -> int:
+    """Remove a list whose every item is one link to the site's own pages: "More stories",
+    "Related", "Read next" under or inside a story. Precision mode keeps a list of links inside
+    the story's container, and a reader sees headlines of other stories, not text of this
+    one. Lists of links to other sites (sources, products, documents), of links within the
+    page (a table of contents) and of sentences with a link stay. ``lists`` are the page
+    sweep's. Returns the number removed."""
+    home = site_domain(page_url) if page_url else ""
+    if not home:
+        return 0
+    found, hosts = [], {}
+    for el in lists:
+        if len(el) < _MIN_LINK_LIST or not _ONE_LINK_PER_ITEM(el):
+            continue
+        anchors = el.findall(".//a")
+        hrefs = [(a.get("href") or "").strip() for a in anchors]
+        if any(not h or h.startswith("#") or _leaves(h, page_url, home, hosts) for h in hrefs):
+            continue
+        linked = sum(len(" ".join(a.text_content().split())) for a in anchors)
+        if linked >= _LINKED_SHARE * len(" ".join(el.text_content().split())) > 0:
+            found.append(el)
+    for el in found:
+        el.drop_tree()
+    return len(found)
+
+
 def repair_for_precision(
     tree: HtmlElement,
     info: PageInfo,
@@ -430,11 +464,19 @@ def repair_for_precision(
     """Every repair above, on ``tree``; ``info`` is the page sweep's (its bordered, marked and
     outbound elements), ``page_url`` the page's address (which links go to other sites)."""
     drop_invisible_borders(info.bordered)
-    unmark_inline_spans(info.marked)
-    drop_hover_cards(info.marked)
-    lift_embedded_posts(info.marked)
+    spans, quotes = [], []  # the marked elements the next three repairs read, in one pass
+    for item in info.marked:
+        tag = item[0].tag
+        if tag == "span":
+            spans.append(item)
+        elif tag == "blockquote":
+            quotes.append(item)
+    unmark_inline_spans(spans)
+    drop_hover_cards(spans)
+    lift_embedded_posts(quotes)
     unwrap_empty_inline(tree)
     drop_heading_anchors(tree)
     wrap_bare_text(tree)
     collapse_paragraph_wrappers(tree)
     unlink_outbound(info.outbound, page_url)
+    drop_internal_link_lists(info.lists, page_url)

@@ -34,6 +34,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.loopback import FULL_SPEED
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -56,12 +58,12 @@ class RobotsTxtGate(RobotsTxtMiddleware):
 
     def _after_response(self, response: Response, request: Request, **_: object) -> None:
         delay = self.crawl_delays.get(urlparse_cached(request).netloc)
-        if delay:
+        if delay and not request.meta.get(FULL_SPEED):
             self._hold(request, delay)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         super().process_request_2(rp, request)  # raises IgnoreRequest when disallowed
-        if rp is not None:
+        if rp is not None and not request.meta.get(FULL_SPEED):  # a loopback host: no delay
             self._keep_crawl_delay(rp, request)
 
     def _keep_crawl_delay(self, rp: RobotParser, request: Request) -> None:

@@ -21,6 +21,10 @@ DOWNLOAD_DELAY = 0.5
 # site asking for more is still crawled, at this pace. It also caps the wait after a 429 or 503
 # (crawler.backoff.HostBackoff), whatever Retry-After asks for.
 BROADSHEET_MAX_CRAWL_DELAY = 30.0
+# A source on this machine's loopback interface (127.0.0.1, localhost: a mirror, a replay) is
+# crawled without these delays, unless DOWNLOAD_DELAY is given on the command line
+# (crawler/loopback.py).
+BROADSHEET_LOOPBACK_FULL_SPEED = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
@@ -54,6 +58,7 @@ DUPEFILTER_CLASS = "crawler.dupefilter.IdentityDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.ssrf.SSRFGuardMiddleware": 45,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.loopback.LoopbackPace": 90,
     "crawler.robots.RobotsTxtGate": 100,
     "crawler.budget.SourceByteBudget": 940,
     "crawler.warc.WarcCaptureMiddleware": 950,

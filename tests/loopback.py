@@ -92,10 +92,11 @@ def reply_story(handler: BaseHTTPRequestHandler, stories: Sequence[str], seed: s
 
 
 def crawl_site(
-    base_url: str, workdir: Path, source_id: str, *options: str
+    base_url: str, workdir: Path, source_id: str, *options: str, local: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """``broadsheet crawl`` of one source at ``base_url`` into ``workdir/archive.db``, in a
-    subprocess, with politeness off for loopback and private networks allowed."""
+    subprocess, with private networks allowed and (``local``) the tests' settings for loopback
+    (``LOCAL_CRAWL_SETTINGS``); without them, the project's own defaults."""
     sources = workdir / "sources.toml"
     sources.write_text(
         f'allow_private_networks = true\n[[source]]\nid = "{source_id}"\nurl = "{base_url}/"\n',
@@ -103,7 +104,8 @@ def crawl_site(
     )
     return subprocess.run(
         [sys.executable, "-m", "archive", "crawl", "--sources", str(sources),
-         "--db", str(workdir / "archive.db"), *LOCAL_CRAWL_SETTINGS, *options],
+         "--db", str(workdir / "archive.db"), *(LOCAL_CRAWL_SETTINGS if local else ()),
+         *options],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

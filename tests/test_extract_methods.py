@@ -798,7 +798,7 @@ def test_a_list_of_links_to_the_sites_own_stories_is_not_body_text() -> None:
     assert "Headline number 2" not in text
 
 
-def test_drop_internal_link_lists_keeps_prose_items_and_contents_lists() -> None:
+def test_drop_internal_link_lists_keeps_prose_contents_and_file_lists() -> None:
     url = "https://www.ledger.example/2024/x"
     prose = (
         "<ul><li>Exports rose 4%, <a href='/2024/a'>the ministry said</a> on Monday.</li>"
@@ -806,9 +806,10 @@ def test_drop_internal_link_lists_keeps_prose_items_and_contents_lists() -> None
     )
     contents = "<ol><li><a href='#one'>Part one</a></li><li><a href='#two'>Part two</a></li></ol>"
     single = _links("/2024/a")
-    tree = lxml.html.fromstring(f"<div>{prose}{contents}{single}{_links('/a', '/b')}</div>")
+    files = _links("/files/exports-fy19.pdf", "/data/exports.xlsx?v=2")
+    tree = lxml.html.fromstring(f"<div>{prose}{contents}{single}{files}{_links('/a', '/b')}</div>")
     assert drop_internal_link_lists(collect_page_info(tree).lists, url) == 1
-    assert len(tree.findall(".//ul")) + len(tree.findall(".//ol")) == 3
+    assert len(tree.findall(".//ul")) + len(tree.findall(".//ol")) == 4
     assert drop_internal_link_lists(collect_page_info(tree).lists, "") == 0  # no site to know
 
 

@@ -426,6 +426,10 @@ def unlink_outbound(outbound: list[tuple[HtmlElement, str]], page_url: str) -> i
 
 
 _MIN_LINK_LIST = 2  # items: one link alone is a "Read also" line, which the line filter knows
+# a link to a file (a report, a data table), not to another story: such a list is content
+_DOCUMENT = re.compile(
+    r"\.(?:pdf|docx?|xlsx?|csv|pptx?|odt|ods|zip|json|xml|txt|epub)(?:[?#]|$)", re.IGNORECASE
+)
 # items only, each holding exactly one link: evaluated in C before any text is read
 _ONE_LINK_PER_ITEM = XPath("count(*) = count(li) and not(li[count(.//a) != 1])")
 
@@ -434,8 +438,8 @@ def drop_internal_link_lists(lists: list[HtmlElement], page_url: str) -> int:
     """Remove a list whose every item is one link to the site's own pages: "More stories",
     "Related", "Read next" under or inside a story. Precision mode keeps a list of links inside
     the story's container, and a reader sees headlines of other stories, not text of this
-    one. Lists of links to other sites (sources, products, documents), of links within the
-    page (a table of contents) and of sentences with a link stay. ``lists`` are the page
+    one. Lists of links to other sites (sources, products), to files (a report, a data table),
+    within the page (a table of contents) and of sentences with a link stay. ``lists`` are the page
     sweep's. Returns the number removed."""
     home = site_domain(page_url) if page_url else ""
     if not home:
@@ -446,7 +450,10 @@ def drop_internal_link_lists(lists: list[HtmlElement], page_url: str) -> int:
             continue
         anchors = el.findall(".//a")
         hrefs = [(a.get("href") or "").strip() for a in anchors]
-        if any(not h or h.startswith("#") or _leaves(h, page_url, home, hosts) for h in hrefs):
+        if any(
+            not h or h.startswith("#") or _DOCUMENT.search(h) or _leaves(h, page_url, home, hosts)
+            for h in hrefs
+        ):
             continue
         linked = sum(len(" ".join(a.text_content().split())) for a in anchors)
         if linked >= _LINKED_SHARE * len(" ".join(el.text_content().split())) > 0:

@@ -10,7 +10,6 @@ the tree handed to trafilatura, after every other step has read it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import urljoin
 
 from lxml.etree import XPath
@@ -166,7 +165,7 @@ def drop_hover_cards(marked: list[tuple[HtmlElement, str, str]]) -> int:
     for el, _cls, _ident in marked:
         if el.tag != "span" or el.find(".//img") is None or len(el.findall(".//a")) < 2:
             continue
-        if any(up.tag == "p" for up in _ancestors(el, _CARD_DEPTH)):
+        if _paragraph_of(el) is not None:
             cards.append(el)
     # the innermost such span is the card: an outer one also holds the name's own link
     inner = [c for c in cards if not any(d in cards for d in c.iterdescendants("span"))]
@@ -175,16 +174,17 @@ def drop_hover_cards(marked: list[tuple[HtmlElement, str, str]]) -> int:
     return len(inner)
 
 
-def _ancestors(el: HtmlElement, depth: int) -> Iterator[HtmlElement]:
+def _paragraph_of(el: HtmlElement) -> HtmlElement | None:
+    """The ``<p>`` an inline element sits in, a few levels up (a link in <strong>, <em>...)."""
     up = el.getparent()
-    for _ in range(depth):
-        if up is None:
-            return
-        yield up
+    for _ in range(_P_DEPTH):
+        if up is None or up.tag == "p":
+            return up
         up = up.getparent()
+    return None
 
 
-_CARD_DEPTH = 4  # how far up a hover card's paragraph may be
+_P_DEPTH = 4  # how far up the paragraph of an inline element may be
 
 
 # An embedded post the story quotes (a tweet as Twitter's embed code writes it), and the class or
@@ -360,7 +360,6 @@ def wrap_bare_text(tree: HtmlElement) -> int:
 
 # a paragraph is "one link" to precision mode when the link holds this share of its text
 _LINKED_SHARE = 0.8
-_P_DEPTH = 4  # how far up a linked paragraph's link may sit
 
 
 def _leaves(href: str, page_url: str, home: str, hosts: dict[str, bool]) -> bool:
@@ -386,16 +385,6 @@ def _leaves(href: str, page_url: str, home: str, hosts: dict[str, bool]) -> bool
     except ValueError:  # a malformed address ("http://[x"): no site of its own
         return False
     return bool(target) and target != home
-
-
-def _paragraph_of(anchor: HtmlElement) -> HtmlElement | None:
-    """The ``<p>`` an anchor sits in, looking a few levels up (a link in <strong>, <em>...)."""
-    el = anchor.getparent()
-    for _ in range(_P_DEPTH):
-        if el is None or el.tag == "p":
-            return el
-        el = el.getparent()
-    return None
 
 
 def unlink_outbound(outbound: list[tuple[HtmlElement, str]], page_url: str) -> int:
@@ -469,7 +458,7 @@ def repair_for_precision(
     page_url: str = "",
 ) -> None:
     """Every repair above, on ``tree``; ``info`` is the page sweep's (its bordered, marked and
-    outbound elements), ``page_url`` the page's address (which links go to other sites)."""
+    outbound elements and lists), ``page_url`` the page's address (which links go elsewhere)."""
     drop_invisible_borders(info.bordered)
     spans, quotes = [], []  # the marked elements the next three repairs read, in one pass
     for item in info.marked:

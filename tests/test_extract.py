@@ -192,6 +192,9 @@ def test_original_source(line: str, expected: str) -> None:
         "Loading…",
         "CLICK FOR FULL STATE SWIM RESULTS",
         "Click to enlarge",
+        "(Reporting by Jane Roe; Editing by John Doe)",
+        "Reporting by Jane Roe in Karachi; additional reporting by Ann Lee; Editing by Tom Brown",
+        "Keith Bradsher contributed reporting from Hong Kong.",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -206,6 +209,8 @@ def test_boilerplate_lines(line: str) -> None:
         "Related companies in the sector saw their shares fall sharply on Monday.",
         "Loading the ships took three days...",
         "Clicks for ads fell by a third, the company said.",
+        "Reporting by the Financial Times suggests exports rose by $4 billion in FY18-19.",
+        "The ministry contributed reporting requirements to the new trade rules last year.",
     ],
 )
 def test_content_lines_kept(line: str) -> None:

@@ -71,6 +71,12 @@ _BOILERPLATE = re.compile(
     r"|\[(\w+)\b[^\]]*\].{0,150}\[/\1\]"
     # a newsletter's name on a line of its own
     r"|[\w'’&+ -]{1,40} newsletter"
+    # news-agency credit lines, which name who reported and edited, not the story:
+    # "(Reporting by A; Editing by B)", "Reporting by A; additional reporting by B",
+    # "A contributed reporting from Hong Kong."
+    r"|\((?:additional )?reporting by [^()]{3,300}\)\.?"
+    r"|(?:additional )?reporting by [^.;]{3,100}; (?:additional reporting|editing|writing) by .{3,300}"
+    r"|[\w .'’-]{3,80} contributed (?:additional )?(?:reporting|research)(?: from [\w ,.'’-]{2,60})?\."
     # copyright footers
     r"|(?:©|copyright|\(c\))\s*(?:\d{4}|[A-Z]).{0,150}|all rights reserved\.?"
     r")",

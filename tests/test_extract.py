@@ -195,6 +195,12 @@ def test_original_source(line: str, expected: str) -> None:
         "(Reporting by Jane Roe; Editing by John Doe)",
         "Reporting by Jane Roe in Karachi; additional reporting by Ann Lee; Editing by Tom Brown",
         "Keith Bradsher contributed reporting from Hong Kong.",
+        "Follow The New York Times Opinion section on Facebook, Twitter and Instagram.",
+        "You may also like...",
+        "Tempo de leitura: 2 minutos",
+        "Reading time: 3 minutes",
+        "5 min read",
+        "Filed under: Economy |",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -211,6 +217,9 @@ def test_boilerplate_lines(line: str) -> None:
         "Clicks for ads fell by a third, the company said.",
         "Reporting by the Financial Times suggests exports rose by $4 billion in FY18-19.",
         "The ministry contributed reporting requirements to the new trade rules last year.",
+        "Follow the money, investigators on the export case said on Monday.",
+        "Reading time for the report was cut to 10 minutes, officials said.",
+        "The case was filed under the new export law in 2019.",
     ],
 )
 def test_content_lines_kept(line: str) -> None:

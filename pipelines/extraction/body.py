@@ -45,13 +45,15 @@ _BOILERPLATE = re.compile(
     r"(?: (?:on|via|to) \w+)?[.!:]?"
     r"|share (?:this|the|on|via)\b.*|.{0,40}\bshare (?:it|this) with\b.*"
     r"|follow (?:us|me|\w+) on\b.*"
+    r"|follow (?:[\w@.'’&-]+ ){1,8}on (?:facebook|twitter|x|instagram|linkedin|tiktok|youtube"
+    r"|threads|mastodon|bluesky)\b.*"
     r"|(?:click|tap) (?:here|for|to)\b.*"
     # cross-links
     r"|(?:also see|see also|see more|also read|also on\b.*|read (?:more|also|next|this)"
     r"|related(?: \w+)?|more from\b.*"
     r"|recommended(?: \w+)?|you (?:may|might) also (?:like|be interested in)|more on this"
     r"|most (?:read|popular)|trending(?: now)?|don'?t miss|watch|listen|further reading)"
-    r"\s*(?:[:>»|–—-].*)?"
+    r"\s*(?:[:>»|–—-].*|\.{3}|…)?"
     r"|get (?:the|our) .*(?:newsletter|delivered to your inbox).*"
     # comment counters and closed threads
     r"|(?:\d+ )?comments?|no comments(?: yet)?\.?|comments are closed\.?"
@@ -77,6 +79,13 @@ _BOILERPLATE = re.compile(
     r"|\((?:additional )?reporting by [^()]{3,300}\)\.?"
     r"|(?:additional )?reporting by [^.;]{3,100}; (?:additional reporting|editing|writing) by .{3,300}"
     r"|[\w .'’-]{3,80} contributed (?:additional )?(?:reporting|research)(?: from [\w ,.'’-]{2,60})?\."
+    # reading-time labels: "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 1 minuto"
+    r"|(?:reading time|read time|tempo de leitura|tiempo de lectura|temps de lecture|lesezeit"
+    r"|leestijd|czas czytania|tempo di lettura)\s*:?\s*(?:about |ca\.? |~)?\d+\s*"
+    r"(?:min\w*|minutos?|minuten|minutes?)\.?"
+    r"|(?:about |~)?\d+\s*min(?:ute)?s?\.? read"
+    # a post's category line: "Filed under: Politics |"
+    r"|(?:filed|posted) (?:under|in)\s*:\s*.{0,100}"
     # copyright footers
     r"|(?:©|copyright|\(c\))\s*(?:\d{4}|[A-Z]).{0,150}|all rights reserved\.?"
     r")",

@@ -201,6 +201,8 @@ def test_original_source(line: str, expected: str) -> None:
         "Reading time: 3 minutes",
         "5 min read",
         "Filed under: Economy |",
+        "[Related: Exporters ask for a lower tax on software services]",
+        "(Read more: Rupee falls to a record low)",
     ],
 )
 def test_boilerplate_lines(line: str) -> None:
@@ -220,6 +222,7 @@ def test_boilerplate_lines(line: str) -> None:
         "Follow the money, investigators on the export case said on Monday.",
         "Reading time for the report was cut to 10 minutes, officials said.",
         "The case was filed under the new export law in 2019.",
+        "(Related companies were not named in the filing.)",
     ],
 )
 def test_content_lines_kept(line: str) -> None:

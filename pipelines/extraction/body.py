@@ -49,11 +49,11 @@ _BOILERPLATE = re.compile(
     r"|threads|mastodon|bluesky)\b.*"
     r"|(?:click|tap) (?:here|for|to)\b.*"
     # cross-links
-    r"|(?:also see|see also|see more|also read|also on\b.*|read (?:more|also|next|this)"
+    r"|[\[(]?(?:also see|see also|see more|also read|also on\b.*|read (?:more|also|next|this)"
     r"|related(?: \w+)?|more from\b.*"
     r"|recommended(?: \w+)?|you (?:may|might) also (?:like|be interested in)|more on this"
     r"|most (?:read|popular)|trending(?: now)?|don'?t miss|watch|listen|further reading)"
-    r"\s*(?:[:>»|–—-].*|\.{3}|…)?"
+    r"\s*(?:[:>»|–—-].*|\.{3}|…)?[\])]?"
     r"|get (?:the|our) .*(?:newsletter|delivered to your inbox).*"
     # comment counters and closed threads
     r"|(?:\d+ )?comments?|no comments(?: yet)?\.?|comments are closed\.?"

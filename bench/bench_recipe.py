@@ -27,7 +27,6 @@ Both crawl with the same settings: no politeness delay on loopback, 16 requests 
 from __future__ import annotations
 
 import argparse
-import re
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.cli import LOCAL_CRAWL_SETTINGS
+from bench.reference_texts import word_f1
 from demo_sites.catalog import Article, outlets, write_sources_toml
 from demo_sites.server import DemoServer
 from tests.hostile.server import HostileServer
@@ -69,12 +69,11 @@ def broadsheet_command(sources: Path, db: Path, extra: Iterable[str] = ()) -> li
     ]  # fmt: skip
 
 
-def run(command: list[str], workdir: Path, timeout: float) -> tuple[float, bool]:
-    """Run a crawl; its wall seconds, and whether it ended by itself before ``timeout``."""
+def run(command: list[str], workdir: Path, timeout: float, cwd: Path) -> tuple[float, bool]:
+    """Run a crawl in ``cwd``, logging to ``workdir``; its wall seconds, and whether it ended
+    by itself before ``timeout``."""
     start = time.perf_counter()
     with (workdir / "crawl.log").open("a", encoding="utf-8") as log:
-        # the recipe runs outside this project (no scrapy.cfg): Scrapy's own defaults
-        cwd = workdir if "runspider" in command else ROOT
         proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
         try:
             code = proc.wait(timeout=timeout)
@@ -146,19 +145,6 @@ class Rows:
     days_right: int = 0
 
 
-def _words(text: str) -> Counter[str]:
-    return Counter(re.findall(r"\w+", text.lower()))
-
-
-def word_f1(truth: str, got: str) -> float:
-    want, have = _words(truth), _words(got)
-    common = sum((want & have).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(have.values()), common / sum(want.values())
-    return 2 * precision * recall / (precision + recall)
-
-
 def judge(truth: Truth, rows: list[tuple[str, str, str, str]], expected: set[str]) -> Rows:
     """``rows``: (url, title, date, body) of each stored row. ``expected``: the keys of the
     articles a crawl should store. Each article is scored on its best row."""
@@ -172,7 +158,7 @@ def judge(truth: Truth, rows: list[tuple[str, str, str, str]], expected: set[str
             continue
         key, article = found
         copies[key] += 1
-        score = (word_f1(article.body, body or ""), title == article.title,
+        score = (word_f1(body or "", article.body), title == article.title,
                  (date or "")[:10] == article.published_at[:10])  # fmt: skip
         best[key] = max(best.get(key, score), score)
     out.articles = len(best)
@@ -235,6 +221,7 @@ def demo_run(
     server: DemoServer,
     workdir: Path,
     crawl: Callable[[], list[str]],
+    cwd: Path,
     rows_of: Callable[[], list[tuple[str, str, str, str]]],
     texts_of: Callable[[], list[str]],
 ) -> DemoResult:
@@ -248,7 +235,7 @@ def demo_run(
             time.sleep(1.1)  # Last-Modified has one-second resolution
             server.set_edition(2)
         server.clear_requests()
-        seconds, _ = run(crawl(), workdir, timeout=900)
+        seconds, _ = run(crawl(), workdir, timeout=900, cwd=cwd)
         log = server.requests
         result.seconds.append(seconds)
         result.requests.append(len(log))
@@ -279,7 +266,8 @@ def demo_results(workroot: Path) -> list[DemoResult]:
         db = work / "recipe.db"
         results.append(
             demo_run(
-                "recipe", server, work, lambda: recipe_command(starts, db),
+                # the recipe runs outside this project (no scrapy.cfg): Scrapy's own defaults
+                "recipe", server, work, lambda: recipe_command(starts, db), work,
                 lambda: recipe_rows(db), lambda: [r[3] or "" for r in recipe_rows(db)],
             )
         )  # fmt: skip
@@ -288,7 +276,7 @@ def demo_results(workroot: Path) -> list[DemoResult]:
         sources, archive = write_sources_toml(server, work / "sources.toml"), work / "archive.db"
         results.append(
             demo_run(
-                "broadsheet", server, work, lambda: broadsheet_command(sources, archive),
+                "broadsheet", server, work, lambda: broadsheet_command(sources, archive), ROOT,
                 lambda: broadsheet_rows(archive), lambda: broadsheet_texts(archive),
             )
         )  # fmt: skip
@@ -321,6 +309,7 @@ def hostile_results(workroot: Path, seconds: float) -> list[HostileResult]:
             if name == "recipe":
                 db = work / "recipe.db"
                 command = recipe_command([server.base_url + "/"], db, HOSTILE_SETTINGS)
+                cwd = work  # outside this project (no scrapy.cfg): Scrapy's own defaults
             else:
                 db = work / "archive.db"
                 sources = server.write_sources(work / "sources.toml")
@@ -328,8 +317,9 @@ def hostile_results(workroot: Path, seconds: float) -> list[HostileResult]:
                 command = broadsheet_command(
                     sources, db, (*HOSTILE_SETTINGS, "BROADSHEET_MAX_CRAWL_DELAY=1")
                 )
+                cwd = ROOT
             server.clear_requests()
-            wall, by_itself = run(command, work, timeout=seconds)
+            wall, by_itself = run(command, work, timeout=seconds, cwd=cwd)
             with sqlite3.connect(db) as conn:
                 rows = conn.execute("select count(*) from articles").fetchone()[0]
             results.append(

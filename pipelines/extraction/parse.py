@@ -113,18 +113,15 @@ def decode_html(html: bytes | str, encoding: str | None = None) -> str:
     utf16 = _utf16_without_bom(data)
     if utf16:
         return data.decode(utf16, errors="replace")
-    candidates = [encoding] if encoding else []
-    candidates.append("utf-8")
     match = _META_CHARSET.search(data[:4096])
-    if match:
-        candidates.append(match.group(1).decode("ascii", errors="ignore"))
+    meta = match.group(1).decode("ascii", errors="ignore") if match else ""
+    candidates = [name for name in (encoding, "utf-8", meta) if name]
     for name in candidates:
         try:
             return data.decode(name)
         except (LookupError, UnicodeDecodeError):
             continue
-    declared = [encoding or ""] + ([candidates[-1]] if match else [])
-    if any(name.strip().lower() in _UTF8_NAMES for name in declared):
+    if any(name.strip().lower() in _UTF8_NAMES for name in (encoding or "", meta)):
         # statistical detection would read the whole page in a wrong charset for a few bytes
         mixed = _utf8_with_strays(data)
         if mixed is not None:

@@ -42,7 +42,7 @@ from pipelines.extraction.text import nfc
 from pipelines.extraction.title import find_title
 from pipelines.models import Extracted, PageKind
 
-EXTRACTOR_VERSION = "1.2.8"
+EXTRACTOR_VERSION = "1.2.9"
 
 LOGGER = logging.getLogger(__name__)
 

@@ -1154,6 +1154,45 @@ def test_wrap_bare_text_leaves_single_runs_unless_named_as_the_lead() -> None:
     ]
 
 
+def test_wrap_bare_text_makes_paragraphs_of_the_editors_text_divs() -> None:
+    # a blog post written as bare text with <br>s, its last paragraphs as <div>text</div>
+    # (some nested in a plain wrapper): once its runs are paragraphs, so are those divs
+    long = "Maintenance releases for the new series will follow at regular intervals next year."
+    tree = lxml.html.fromstring(
+        f"<div><div class='post-body'>{long}<br><div><br></div>{long}<br>"
+        "<div>We hope you enjoy it!</div><div><div><br></div><div>P.S. Thanks to all.</div></div>"
+        "<div class='linkback'>Tag: <a href='/t'>releases</a></div>"
+        "<div><p>A block</p>and text</div></div></div>"
+    )
+    assert wrap_bare_text(tree) == 4
+    html = lxml.html.tostring(tree, encoding="unicode")
+    assert "<p>We hope you enjoy it!</p>" in html
+    assert "<div><div><br></div><p>P.S. Thanks to all.</p></div>" in html
+    assert '<div class="linkback">Tag:' in html  # the template's, named
+    assert "<div><p>A block</p>and text</div>" in html  # holds a block: not one run
+
+
+def test_blog_post_keeps_the_paragraphs_written_as_divs() -> None:
+    post = (
+        f"<div class='post-body entry-content'>{_PROSE * 3}<br><br>{_PROSE * 3}<br><div><br></div>"
+        f"{_PROSE * 3}<br><div>We hope you enjoy the new release!</div>"
+        "<div><div><br></div><div>P.S. Thank you to everyone who reviewed the changes.</div></div>"
+        "</div>"
+    )
+    body = f"<div class='blog-posts'><h3 class='post-title'>Release notes</h3>{post}</div>"
+    result = extract_page(_page("", body), "https://blog.example/2024/05/release.html")
+    assert result.body.endswith(
+        "We hope you enjoy the new release!\n\nP.S. Thank you to everyone who reviewed the changes."
+    )
+
+
+def test_text_divs_stay_divs_without_bare_sentences_beside_them() -> None:
+    html = '<div><div class="post-body"><div>Short note.</div><p>A paragraph.</p></div></div>'
+    tree = lxml.html.fromstring(html)
+    assert wrap_bare_text(tree) == 0
+    assert lxml.html.tostring(tree, encoding="unicode") == html
+
+
 @given(
     st.lists(
         st.sampled_from(["word", "<br>", "<b>bold</b>", "<p>block</p>", " ", "."]), max_size=40

@@ -79,6 +79,37 @@ def test_breadcrumb_h1_is_not_the_visible_headline() -> None:
     assert _title(html) == "Exporters brace for a long winter"
 
 
+def test_hgroup_h2_is_the_printed_headline_behind_a_breadcrumb_h1() -> None:
+    # the SEO title (og:title, <title>) is the breadcrumb trail's <h1>; the page prints the
+    # JSON-LD headline as an <h2> grouped with its kicker in an <hgroup>
+    body = (
+        "<nav><ul><li><a href='/'>Home</a></li>"
+        "<li><h1>Archaeology sensation: Ancient cities found in the jungle</h1></li></ul></nav>"
+        "<hgroup><div><span>Archaeology sensation</span></div>"
+        "<h2>Unknown cities shed new light on an early civilisation</h2></hgroup>"
+    )
+    html = _page(
+        og="Archaeology sensation: Ancient cities found in the jungle",
+        ld="Unknown cities shed new light on an early civilisation",
+        title="Archaeology sensation: Ancient cities found in the jungle",
+        body=body,
+    )
+    assert _title(html) == "Unknown cities shed new light on an early civilisation"
+
+
+def test_h2_outside_an_hgroup_is_no_printed_headline() -> None:
+    body = (
+        "<nav><ul><li><h1>Archaeology sensation: Ancient cities found in the jungle</h1></li>"
+        "</ul></nav><h2>Unknown cities shed new light on an early civilisation</h2>"
+    )
+    html = _page(
+        og="Archaeology sensation: Ancient cities found in the jungle",
+        ld="Unknown cities shed new light on an early civilisation",
+        body=body,
+    )
+    assert _title(html) == "Archaeology sensation: Ancient cities found in the jungle"
+
+
 def test_kicker_heading_confirms_the_json_ld_headline() -> None:
     body = (
         '<h2><span data-article-kicker="Rail strike">Rail strike </span>'
@@ -290,3 +321,24 @@ def test_section_names_leave_out_the_page_itself() -> None:
     )
     info = collect_page_info(lxml.html.fromstring(_page(title="Loft closes", head=head)))
     assert _section_names(info, _URL + "?utm_source=rss") == {"retail", "home", "money"}
+
+
+def test_declared_variant_closest_to_an_edited_h1() -> None:
+    # og:title and the JSON-LD headline are two wordings of one story; the page prints a third,
+    # edited from the JSON-LD one, so that one is the headline rather than og:title
+    html = _page(
+        og="Teenager becomes sixth to die in suspected methanol poisoning",
+        ld="Methanol poisonings: teenager Ann Lee becomes sixth to die as police detain hostel bosses",
+        body="<h1>Teenager becomes sixth to die in ‘methanol poisoning’ as police detain hostel bosses</h1>",
+    )
+    assert _title(html).startswith("Methanol poisonings: teenager Ann Lee")
+
+
+def test_h1_too_short_to_pick_a_variant() -> None:
+    # an <h1> naming the section says nothing about which wording is the headline
+    html = _page(
+        og="Student raises money to treat an abandoned dog",
+        title="Student raises money to treat an abandoned dog | Rondonia",
+        body="<h1>Rondonia news</h1>",
+    )
+    assert _title(html) == "Student raises money to treat an abandoned dog"

@@ -318,6 +318,28 @@ def _wrap(box: HtmlElement, after: HtmlElement | None, items: list[HtmlElement])
         block.append(item)
 
 
+def _text_divs_as_paragraphs(box: HtmlElement) -> int:
+    """Make paragraphs of the ``<div>``s in ``box`` that hold only a run of text, found under
+    ``box`` through wrappers holding only ``<div>``s: editors that write a story as bare text
+    write some of its paragraphs as ``<div>text</div>``, which precision mode drops once the
+    story has ``<p>``s. Only unnamed divs, as editors write them: a div with a class or id is
+    the template's. Returns the number made paragraphs."""
+    made = 0
+    stack = [child for child in box if child.tag == "div"]
+    while stack:
+        div = stack.pop()
+        if div.get("class") or div.get("id"):
+            continue  # the template's box (a tag line, a "Related" link), not written text
+        blocks = [c for c in div if not isinstance(c.tag, str) or c.tag in _BLOCKS]
+        if not blocks:
+            if not _blank(div.text_content()):
+                div.tag = "p"
+                made += 1
+        elif _blank(div.text) and all(c.tag == "div" and _blank(c.tail) for c in div):
+            stack.extend(div)
+    return made
+
+
 def wrap_bare_text(tree: HtmlElement) -> int:
     """Put each run of text that sits directly in a container (``<div>`` text before, between
     or after its blocks, with its inline elements and ``<br>``s) in a ``<p>`` of its own, when
@@ -345,6 +367,8 @@ def wrap_bare_text(tree: HtmlElement) -> int:
         for after, items, _ in long:
             _wrap(box, after, items)
         wrapped += len(long)
+        if long:
+            wrapped += _text_divs_as_paragraphs(box)
         if long and box.get("class"):
             kinds.add((box.getparent(), box.tag, box.get("class") or ""))
         short = [run for run in runs if 0 < len(run[2]) < _MIN_BARE_RUN]

@@ -13,12 +13,14 @@ Publishers often declare several headlines: a social one (og:title, twitter:titl
 decides: the visible heading is the first <h1> that is not a breadcrumb item (German and other
 templates put the SEO title in an <h1> inside the breadcrumb trail or a "crumb" element and
 print the headline in an <h2>), and, for a heading built of a kicker and a headline element
-("Dachzeile"), its headline part; headings marked that way count among the <h2>s too. The first
+("Dachzeile"), its headline part; headings marked that way count among the <h2>s too, as does
+an <h2> in an <hgroup> (HTML's group of a headline and its kicker or standfirst). The first
 declared title, in the order og:title, JSON-LD headline, twitter:title, <title>, that equals a
 visible heading (compared by ``title_key``) is the title. When none does and the declared titles
 are different headlines (not variants of one: two of them share less than half of their words),
 the visible <h1> is taken when it has 3 words or more and shares a word with one of them (so a
-section name in an <h1> is not). Otherwise the first non-empty candidate wins, in the order
+section name in an <h1> is not); when they are variants of one, the one sharing most words with
+an <h1> of 3 words or more, if it shares more than the first and more than half. Otherwise the first non-empty candidate wins, in the order
 og:title, JSON-LD headline, twitter:title, first <h1>, <title>, a title cut short with an
 ellipsis giving way to a longer candidate it starts; a trailing part of it is then removed when
 what is left equals another candidate or a printed <h2>: "Headline - National | Site" next to an
@@ -219,7 +221,12 @@ def _visible_headings(info: PageInfo, site_names: list[str], h1: list[str]) -> I
         yield full
         break
     for el in info.h2s[:_MAX_H2]:
-        part = _headline_part(el)
+        parent = el.getparent()
+        # an <h2> in an <hgroup> (HTML's heading group: a kicker and the headline) is printed
+        # as the headline; templates that put the SEO title in a breadcrumb <h1> print it so
+        part = _headline_part(el) or (
+            _norm(el.text_content()) if parent is not None and parent.tag == "hgroup" else ""
+        )
         if 3 <= len(part) <= MAX_TITLE_CHARS:
             yield part
 
@@ -228,19 +235,32 @@ def _words(text: str) -> set[str]:
     return set(title_key(text).split())
 
 
+def _dice(first: set[str], second: set[str]) -> float:
+    """Shared words over the mean size of two word sets."""
+    return 2 * len(first & second) / (len(first) + len(second)) if first or second else 0.0
+
+
 def _different_headlines(declared: list[str]) -> bool:
     """Whether two declared titles are different headlines rather than variants of one (an
     affix, a spelling): they share less than half of their words (Dice coefficient)."""
     sets = [_words(d) for d in declared]
     for i, first in enumerate(sets):
         for second in sets[i + 1 :]:
-            if (
-                first
-                and second
-                and 2 * len(first & second) < _DIFFERENT * (len(first) + len(second))
-            ):
+            if first and second and _dice(first, second) < _DIFFERENT:
                 return True
     return False
+
+
+def _closest_variant(declared: list[str], h1: str) -> str:
+    """Of declared variants of one headline, none printed as it is, the one closest in words
+    to the printed <h1> when it is closer than the first ("" otherwise, so the first wins): a
+    page declaring a social and an SEO wording prints one of them, edited."""
+    printed = _words(h1)
+    if len(printed) < _MIN_H1_WORDS:  # a section name, not an edited headline
+        return ""
+    scores = [_dice(_words(d), printed) for d in declared]
+    best = max(range(len(declared)), key=lambda i: scores[i])
+    return declared[best] if scores[best] > max(scores[0], _DIFFERENT) else ""
 
 
 def _visible_choice(declared: list[str], info: PageInfo, site_names: list[str]) -> str:
@@ -256,8 +276,10 @@ def _visible_choice(declared: list[str], info: PageInfo, site_names: list[str]) 
         if key and key in keys:
             return declared[keys.index(key)]
     h1 = found[0] if found else ""
-    if not h1 or not _different_headlines(declared):
+    if not h1:
         return ""
+    if not _different_headlines(declared):
+        return _closest_variant(declared, h1)
     words = {w for w in _words(h1) if len(w) >= _MIN_SHARED_WORD}
     if len(_words(h1)) >= _MIN_H1_WORDS and any(words & _words(d) for d in declared):
         return h1

@@ -20,11 +20,12 @@ visible heading (compared by ``title_key``) is the title. When none does and the
 are different headlines (not variants of one: two of them share less than half of their words),
 the visible <h1> is taken when it has 3 words or more and shares a word with one of them (so a
 section name in an <h1> is not); when they are variants of one, the one sharing most words with
-an <h1> of 3 words or more, if it shares more than the first and more than half. Otherwise the first non-empty candidate wins, in the order
-og:title, JSON-LD headline, twitter:title, first <h1>, <title>, a title cut short with an
-ellipsis giving way to a longer candidate it starts; a trailing part of it is then removed when
-what is left equals another candidate or a printed <h2>: "Headline - National | Site" next to an
-h1 "Headline" shows that " - National" is an affix, whatever it says. Failing that, a leading
+an <h1> of 3 words or more, if it shares more than the first and more than half. Otherwise the
+first non-empty candidate wins, in the order og:title, JSON-LD headline, twitter:title, first
+<h1>, <title>, a title cut short with an ellipsis giving way to a longer candidate it starts; a
+trailing part of it is then removed when what is left equals another candidate or a printed
+<h2>: "Headline - National | Site" next to an h1 "Headline" shows that " - National" is an
+affix, whatever it says. Failing that, a leading
 part is removed the same way ("Site name - Headline"), but never one ended by a colon: a leading
 "Kicker: " belongs to many headlines.
 """
@@ -264,9 +265,10 @@ def _closest_variant(declared: list[str], h1: str) -> str:
 
 
 def _visible_choice(declared: list[str], info: PageInfo, site_names: list[str]) -> str:
-    """The declared title that the page shows as its headline; the visible <h1> itself when no
-    declared title matches it, the declared ones are different headlines and it shares a word
-    with one of them; "" otherwise."""
+    """The declared title that the page shows as its headline; when none is shown, the visible
+    <h1> itself if the declared ones are different headlines and it shares a word with one of
+    them, or the declared variant closest to the <h1> if they are variants of one headline;
+    "" otherwise."""
     if not declared:
         return ""
     keys = [title_key(d) for d in declared]

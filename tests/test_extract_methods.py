@@ -45,6 +45,7 @@ from pipelines.extraction.precision import (
     unlink_outbound,
     unmark_inline_spans,
     unwrap_empty_inline,
+    unwrap_targets,
     wrap_bare_text,
 )
 from pipelines.extraction.robots import parse_directives
@@ -1184,6 +1185,33 @@ def test_blog_post_keeps_the_paragraphs_written_as_divs() -> None:
     assert result.body.endswith(
         "We hope you enjoy the new release!\n\nP.S. Thank you to everyone who reviewed the changes."
     )
+
+
+def test_unwrap_targets_only_bare_jump_targets_in_paragraphs_and_headings() -> None:
+    tree = lxml.html.fromstring(
+        "<div><p><a name='q1'>Is the test reliable?</a></p><h3><a id='s2'>Results</a></h3>"
+        "<p><a name='x' class='share'>Share this</a></p><div><a name='y'>In a div</a></div>"
+        "<p><a name='z'> </a>Empty target</p><p><a href='/a' name='w'>A link</a></p></div>"
+    )
+    info = collect_page_info(tree)
+    assert unwrap_targets(info.targets) == 2
+    html = lxml.html.tostring(tree, encoding="unicode")
+    assert "<p>Is the test reliable?</p><h3>Results</h3>" in html
+    for kept in ('<a name="x" class="share">', '<a name="y">', '<a name="z">', 'href="/a"'):
+        assert kept in html
+
+
+def test_transcript_answers_in_jump_targets_stay_in_the_body() -> None:
+    # an old CMS wraps each answer of a transcript whole in <a name>, which trafilatura
+    # counts as link text: precision mode dropped those paragraphs as blocks of links
+    answers = "".join(
+        f"<p><a name='q{n}'>Answer {n}: {_PROSE}</a></p><p>Question {n}: {_PROSE}</p>"
+        for n in range(4)
+    )
+    body = f"<article><h1>Podcast transcript</h1>{answers}</article>"
+    result = extract_page(_page("", body), "https://radio.example/podcast/episode-140.html")
+    for n in range(4):
+        assert f"Answer {n}: " in result.body
 
 
 def test_text_divs_stay_divs_without_bare_sentences_beside_them() -> None:

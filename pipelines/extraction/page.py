@@ -72,6 +72,8 @@ class PageInfo:
     # <a> elements whose href has a host or scheme of its own (absolute, protocol-relative,
     # mailto:): the only links that can leave the site, see ``precision.unlink_outbound``
     outbound: list[tuple[HtmlElement, str]] = field(default_factory=list)  # (<a>, its href)
+    # <a> elements with a name or id and no href: jump targets, see ``precision.unwrap_targets``
+    targets: list[HtmlElement] = field(default_factory=list)
     lists: list[HtmlElement] = field(default_factory=list)  # <ul> and <ol> elements
     h1s: list[HtmlElement] = field(default_factory=list)
     h2s: list[HtmlElement] = field(default_factory=list)
@@ -184,7 +186,10 @@ def collect_page_info(tree: HtmlElement) -> PageInfo:
             if rel and "author" in rel.lower().split():
                 info.author_links.append(el)
             href = el.get("href")
-            if href and ("//" in href or href[:7].lower() == "mailto:"):
+            if href is None:
+                if el.get("name") or el.get("id"):
+                    info.targets.append(el)
+            elif "//" in href or href[:7].lower() == "mailto:":
                 info.outbound.append((el, href))
         elif tag == "time":
             info.times.append(el)

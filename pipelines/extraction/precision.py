@@ -104,6 +104,27 @@ def drop_heading_anchors(tree: HtmlElement) -> int:
     return len(empty)
 
 
+_TARGET_ATTRIBUTES = frozenset({"name", "id"})
+
+
+def unwrap_targets(targets: list[HtmlElement]) -> int:
+    """Unwrap jump targets (``<a name="x">``, ``<a id="x">``: no href, no other attribute) that
+    hold text, in a paragraph or a heading. They link nowhere, but trafilatura counts every
+    ``<a>`` as link text, so precision mode deleted a paragraph an old CMS wrapped whole in a
+    target (the answers of a podcast transcript, each a jump target) as a block of links.
+    Returns the number unwrapped."""
+    found = []
+    for anchor in targets:
+        parent = anchor.getparent()
+        if parent is None or (parent.tag != "p" and parent.tag not in _HEADINGS):
+            continue
+        if set(anchor.attrib) <= _TARGET_ATTRIBUTES and not _blank(anchor.text_content()):
+            found.append(anchor)
+    for anchor in found:
+        anchor.drop_tag()
+    return len(found)
+
+
 def collapse_paragraph_wrappers(tree: HtmlElement) -> int:
     """Reduce a chain of ``<div>`` elements that each hold nothing but the next one, down to a
     paragraph (``div > div > div > p``, as component-built pages wrap every paragraph), to
@@ -499,4 +520,5 @@ def repair_for_precision(
     wrap_bare_text(tree)
     collapse_paragraph_wrappers(tree)
     unlink_outbound(info.outbound, page_url)
+    unwrap_targets(info.targets)
     drop_internal_link_lists(info.lists, page_url)

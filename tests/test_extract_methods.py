@@ -1155,6 +1155,19 @@ def test_wrap_bare_text_leaves_single_runs_unless_named_as_the_lead() -> None:
     ]
 
 
+def test_wrap_bare_text_reads_a_lead_set_in_inline_elements() -> None:
+    lead = "New sensors see more than a trained eye and help herds stay healthy, the study found."
+    tree = lxml.html.fromstring(
+        f"<div><div class='intro'><strong>{lead}</strong></div>"
+        f"<div class='card'><strong>{lead}</strong></div>"
+        f"<div class='intro'><p>{lead}</p></div></div>"
+    )
+    assert wrap_bare_text(tree) == 1
+    html = lxml.html.tostring(tree, encoding="unicode")
+    assert f'<div class="intro"><p><strong>{lead}</strong></p></div>' in html
+    assert f'<div class="card"><strong>{lead}</strong></div>' in html  # not named as the lead
+
+
 def test_wrap_bare_text_makes_paragraphs_of_the_editors_text_divs() -> None:
     # a blog post written as bare text with <br>s, its last paragraphs as <div>text</div>
     # (some nested in a plain wrapper): once its runs are paragraphs, so are those divs

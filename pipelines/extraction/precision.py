@@ -361,6 +361,14 @@ def _text_divs_as_paragraphs(box: HtmlElement) -> int:
     return made
 
 
+def _inline_lede(box: HtmlElement) -> bool:
+    """Whether ``box`` is named as the story's lead and holds only inline elements (a lead set
+    in ``<strong>``: no text of its own, yet a run to read)."""
+    if not len(box) or not _LEDE.search(_names(box)):
+        return False
+    return all(isinstance(c.tag, str) and c.tag not in _BLOCKS for c in box)
+
+
 def wrap_bare_text(tree: HtmlElement) -> int:
     """Put each run of text that sits directly in a container (``<div>`` text before, between
     or after its blocks, with its inline elements and ``<br>``s) in a ``<p>`` of its own, when
@@ -377,7 +385,8 @@ def wrap_bare_text(tree: HtmlElement) -> int:
     wrapped = 0
     for box in list(tree.iter(_CONTAINERS)):
         if _blank(box.text) and all(_blank(child.tail) for child in box):
-            continue
+            if not _inline_lede(box):
+                continue
         if _furniture(box):
             continue
         runs = _bare_runs(box)

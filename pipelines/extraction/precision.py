@@ -384,9 +384,9 @@ def wrap_bare_text(tree: HtmlElement) -> int:
     kinds: set[tuple[object, str, str]] = set()  # (parent, tag, class) of boxes wrapped
     wrapped = 0
     for box in list(tree.iter(_CONTAINERS)):
-        if _blank(box.text) and all(_blank(child.tail) for child in box):
-            if not _inline_lede(box):
-                continue
+        bare = not _blank(box.text) or any(not _blank(child.tail) for child in box)
+        if not bare and not _inline_lede(box):
+            continue
         if _furniture(box):
             continue
         runs = _bare_runs(box)

@@ -364,7 +364,14 @@ def _text_divs_as_paragraphs(box: HtmlElement) -> int:
 def _inline_lede(box: HtmlElement) -> bool:
     """Whether ``box`` is named as the story's lead and holds only inline elements (a lead set
     in ``<strong>``: no text of its own, yet a run to read)."""
-    if not len(box) or not _LEDE.search(_names(box)):
+    # cheapest tests first: this is asked of every container without bare text; a lead's
+    # first element starts with its text (an icon or a picture in a link does not)
+    if not len(box):
+        return False
+    first = box[0]
+    if not isinstance(first.tag, str) or first.tag in _BLOCKS or _blank(first.text):
+        return False
+    if not _LEDE.search(_names(box)):
         return False
     return all(isinstance(c.tag, str) and c.tag not in _BLOCKS for c in box)
 

@@ -14,7 +14,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from pipelines.classify import classify_page, read_page_signals
-from pipelines.extraction.authors import find_authors
+from pipelines.extraction.authors import credit_line_authors, find_authors
 from pipelines.extraction.body import clean_body, extract_body_text, join_split_body
 from pipelines.extraction.comments import find_comments
 from pipelines.extraction.dates import find_date_flags, find_published, find_updated
@@ -124,6 +124,8 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
     raw_body = extract_body_text(tree, _reparse(text))
     lines = raw_body.split("\n")
     original_source = find_original_source(lines, info)
+    if not authors:  # no byline: a wire story's credit line may name its reporters
+        authors = credit_line_authors(lines)
     if not original_source:
         original_source = page_source
     body = clean_body(raw_body, title)

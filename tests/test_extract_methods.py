@@ -17,7 +17,7 @@ from trafilatura.settings import MANUALLY_CLEANED
 
 from pipelines.classify import classify_page, read_page_signals
 from pipelines.extract import extract_page
-from pipelines.extraction.authors import clean_author, is_agency
+from pipelines.extraction.authors import clean_author, credit_line_authors, is_agency
 from pipelines.extraction.body import (
     _PRECISION,
     _run_trafilatura,
@@ -294,6 +294,82 @@ def test_staff_byline_gives_neither() -> None:
 def test_person_and_agency_are_split() -> None:
     result = extract_page(_byline_page("Jane Doe (Reuters)"), "https://x.example/a")
     assert (result.authors, result.agencies) == (["Jane Doe"], ["Reuters"])
+
+
+@pytest.mark.parametrize(
+    ("line", "reporters"),
+    [
+        (
+            "(Reporting by Laila Bassam in Beirut and Tom Perry in London; "
+            + "Additional reporting by Jane Roe; Editing by Mark Heinrich)",
+            ["Laila Bassam", "Tom Perry"],
+        ),
+        (
+            "Reporting by Jill Serjeant; Writing by Ann Lee; Editing by Leslie Adler",
+            ["Jill Serjeant", "Ann Lee"],
+        ),
+        (
+            "Reporting by Nidal al-Mughrabi in Gaza, Writing by Ann Lee; Editing by Tom Brown",
+            ["Nidal al-Mughrabi", "Ann Lee"],
+        ),
+        (
+            "( Reporting by Greg Roe, Koh Gui Qing, with reporting by Herb Lash, editing by Al Bo. )",
+            ["Greg Roe", "Koh Gui Qing"],
+        ),
+        ("(Reporting by Reuters TV; Editing by Bob Smith)", []),  # the agency's, no person
+        ("(Reporting by Will; Editing by Tom Brown)", []),  # one word is no full name
+        ("Earlier reporting by Ann Lee showed that exports rose.", []),  # prose, not a credit
+        ("(Editing by Tom Brown)", []),
+    ],
+)
+def test_credit_line_authors(line: str, reporters: list[str]) -> None:
+    assert credit_line_authors(["Exports rose in May, the ministry said.", line]) == reporters
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "(",
+                ")",
+                ";",
+                ",",
+                " and ",
+                "Reporting by ",
+                "Editing by ",
+                "with reporting by ",
+                "Ann Lee",
+                "Tom Perry",
+                " in Gaza",
+                "Reuters",
+                "the press",
+                "Writing by ",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_credit_line_authors_are_names_written_in_the_line(parts: list[str]) -> None:
+    line = "".join(parts)
+    for name in credit_line_authors([line]):
+        assert name in line and name[0].isupper() and len(name.split()) >= 2
+        assert "Reuters" not in name and " in " not in name
+
+
+def test_credit_line_names_the_reporters_of_a_story_without_a_byline() -> None:
+    credit = "(Reporting by Michel Rose; Editing by Alex Richardson)"
+    page = _page("", f"<h1>Exports rise</h1><p>{_PROSE * 4}</p><p>{credit}</p>")
+    result = extract_page(page, "https://x.example/a")
+    assert result.authors == ["Michel Rose"]
+    assert "Reporting by" not in result.body  # the credit line itself is no body text
+    # a byline, when there is one, is the authors' source
+    signed = extract_page(
+        _byline_page("Jane Doe").replace(
+            f"<p>{_PROSE * 4}</p>", f"<p>{_PROSE * 4}</p><p>{credit}</p>"
+        ),
+        "https://x.example/a",
+    )
+    assert signed.authors == ["Jane Doe"]
 
 
 @pytest.mark.parametrize(

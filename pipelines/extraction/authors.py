@@ -449,3 +449,45 @@ def _byline_texts(tree: HtmlElement, info: PageInfo) -> list[str]:
         if (b := clean_space(el.get("content") if el.tag == "meta" else _lines_text(el)))
         and len(b) < 200
     ]
+
+
+# A news-agency credit line ending a story: "(Reporting by A in Beirut and B; Writing by C;
+# Editing by D)". Reporters and writers wrote the story; editors, "additional reporting" (or
+# "with reporting by") and other credits did not put their names on it.
+_CREDIT_ROLE = re.compile(
+    r"\b((?:additional|further|with|and) reporting|reporting|writing|editing|edited|compiled"
+    r"|graphics?|photos?"
+    r"|fact-checking|production) by\b",
+    re.IGNORECASE,
+)
+_AUTHOR_ROLES = frozenset({"reporting", "writing"})
+_CREDIT_END = re.compile(r"[;()]")
+_CREDIT_PLACE = re.compile(r"\s+in\s+\S.*$")  # "A in Beirut": where they reported from
+_CREDIT_LINES = 6  # credit lines are the story's last lines
+_MAX_CREDIT_LINE = 400
+
+
+def credit_line_authors(lines: list[str]) -> list[str]:
+    """The people a credit line at the end of a story says reported or wrote it, for a story
+    that prints no byline (a wire story as syndicated). Agencies are left out."""
+    names: list[str] = []
+    tail = [line for line in lines if line.strip()][-_CREDIT_LINES:]
+    for line in tail:
+        if len(line) > _MAX_CREDIT_LINE or " by" not in line.lower():
+            continue
+        roles = list(_CREDIT_ROLE.finditer(line))
+        if not roles or line[: roles[0].start()].strip(" ("):
+            continue  # a credit line starts with its first credit; prose does not
+        for index, role in enumerate(roles):
+            if role.group(1).lower() not in _AUTHOR_ROLES:
+                continue
+            end = roles[index + 1].start() if index + 1 < len(roles) else len(line)
+            chunk = _CREDIT_END.split(line[role.end() : end], maxsplit=1)[0]
+            for part in _split_names(chunk):
+                part = _CREDIT_PLACE.sub("", part.strip()).strip(" .")
+                words = part.split()
+                if len(words) < 2 or any(is_agency(word) for word in words):
+                    continue  # one word is no full name; "Reuters TV" is the agency's
+                if part[0].isupper() and _is_name(part):
+                    names.append(part)
+    return _dedupe(names)

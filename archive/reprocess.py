@@ -6,6 +6,7 @@ result changes nothing, an improved one becomes an update, and nothing is stored
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections import Counter
@@ -15,7 +16,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipelines.article_parts import PARTS_CUT, first_page, is_continuation, join_part
+from pipelines.article_parts import (
+    PART_NUMBER,
+    PARTS_CUT,
+    chain_first_page,
+    first_page,
+    is_continuation,
+    join_part,
+    next_part,
+)
 from pipelines.clock import now_iso, to_iso_utc
 from pipelines.enrich import derive
 from pipelines.extract import EXTRACTOR_VERSION
@@ -25,7 +34,7 @@ from pipelines.scope import scopes_for
 from pipelines.store import ArchiveWriter
 from pipelines.urls import identity_key
 from pipelines.warcs import RecordHead, WarcFormatError, WarcResponse, iter_responses, read_record
-from pipelines.workers import Extraction, extracted_in_order, process_fetched
+from pipelines.workers import Extraction, PageAnalyser, extracted_in_order, process_fetched
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +192,9 @@ def _as_later_page(
     captured it as one): that article's first page, from its capture, with its pages so far and
     this one, and their joined extraction. None for any other page."""
     found = first_page(page.url)
+    told = found is not None  # else a form only the stored pages' links can confirm
+    if not told:
+        found = chain_first_page(page.url)
     if found is None or extraction is None or page.warc is None:
         return None
     first_url, number = found
@@ -202,6 +214,9 @@ def _as_later_page(
                       capture.warc_file)  # fmt: skip
     except (OSError, WarcFormatError):
         return None
+    if not told and not _links_as_next(parts[-1] if parts else first, len(parts) + 1, page.url,
+                                       source):  # fmt: skip
+        return None  # "/story-2.html" with no page before it linking it: a story of its own
     first.parts = parts
     article, _ = process_fetched(first, source)
     if article.kind is not PageKind.ARTICLE or not is_continuation(article, extraction[0]):
@@ -209,6 +224,21 @@ def _as_later_page(
     joined = join_part(article, extraction[0])
     first.parts = (*parts, page)
     return first, (joined, derive(joined, source))
+
+
+_PART_LINK_LIMIT = 2000  # links of a stored page read for its next page
+
+
+def _links_as_next(before: FetchedPage, number: int, url: str, source: Source) -> bool:
+    """Whether ``before``, page ``number`` of an article, links ``url`` as its next page, as the
+    crawl's chain read it (``next_part`` over its rel="next" and pager links)."""
+    if number > 1:
+        before = dataclasses.replace(
+            before, discovered_via="part", hints={**before.hints, PART_NUMBER: str(number)}
+        )
+    analysis = PageAnalyser().analyse(before, source, _PART_LINK_LIMIT)
+    following = next_part(before.url, analysis.list_pages, page=number)
+    return following is not None and identity_key(following) == identity_key(url)
 
 
 def stale_articles(db: sqlite_utils.Database, warc_dir: Path) -> int:

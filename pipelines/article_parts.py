@@ -188,6 +188,24 @@ def first_page(url: str) -> tuple[str, int] | None:
     return urlunsplit((parts.scheme, parts.netloc, base, urlencode(kept), "")), number
 
 
+def chain_first_page(url: str) -> tuple[str, int] | None:
+    """(the URL its first page would have, its number) when ``url`` may be page 2 or later in a
+    form only the crawl's chain can tell (``/x-16604622-p2.html``, ``/x-2.html``: also the
+    shape of a story whose slug ends in a number); None otherwise. A caller must check that
+    the page before it links it as its next page (``next_part``) before taking it as one."""
+    try:
+        parts = urlsplit(url)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    path = parts.path.rstrip("/")
+    for style in (s for s in _STYLES if not s.distinctive):
+        if (match := style.pattern.match(path)) is not None and int(match.group("n")) >= 2:
+            base = match.group("base") + (match.group("ext") or "")
+            first = urlunsplit((parts.scheme, parts.netloc, base, parts.query, ""))
+            return first, int(match.group("n"))
+    return None
+
+
 def number_told(url: str) -> int:
     """The page number of the article page at ``url`` as its URL alone tells it
     (``first_page``): 1 for a first page or a form only the crawl's chain can count."""

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from archive.reprocess import _links_as_next
 from pipelines.article_parts import (
+    chain_first_page,
     first_page,
     is_continuation,
     join_part,
@@ -163,6 +165,28 @@ def test_first_page_never_raises(url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{E}/a/musik-16604622-p2.html", (f"{E}/a/musik-16604622.html", 2)),
+        (f"{E}/a/musik-16604622-p3.html?x=1", (f"{E}/a/musik-16604622.html?x=1", 3)),
+        (f"{E}/news/budget-talks-2.html", (f"{E}/news/budget-talks.html", 2)),
+        (f"{E}/news/story_2", (f"{E}/news/story", 2)),
+        (f"{E}/news/story-1.html", None),  # a page 1 is no later page
+        (f"{E}/news/story-about-5g", None),
+        (f"{E}/news/story?page=2", None),  # told by the URL alone: ``first_page``
+    ],
+)
+def test_chain_first_page(url: str, expected: tuple[str, int] | None) -> None:
+    assert chain_first_page(url) == expected
+
+
+@given(st.text(max_size=80))
+def test_chain_first_page_never_raises(url: str) -> None:
+    found = chain_first_page(url)
+    assert found is None or found[1] >= 2
+
+
+@pytest.mark.parametrize(
     ("url", "candidates", "expected"),
     [
         # a pager back to page 1, or on to page 3: read through the first page
@@ -241,3 +265,17 @@ def test_pages_by_path_leave_query_numbered_pages_to_the_list_rules() -> None:
     candidates = [f"{E}/a/musik-16604622-p2.html", f"{url}?page=2", f"{E}/a/other-story.html"]
     assert pages_by_path(url, candidates) == [candidates[0]]
     assert pages_by_path("http://[bad", candidates) == []
+
+
+def test_an_import_takes_a_page_named_in_its_file_name_only_when_linked_as_the_next() -> None:
+    # what ``broadsheet import-warc`` asks of "-p2.html" and "-2.html" pages: the stored page
+    # before it must link it as its next page (pager or rel="next"), as the crawl's chain did
+    source = Source("s", f"{E}/")
+    pages = [f"{E}/a/musik-16604622.html", f"{E}/a/musik-16604622-p2.html"]
+    pager = " ".join(f'<a href="{u}">{n}</a>' for n, u in enumerate(pages, start=1))
+    html = content.article_html("Musik", content.paragraphs("m1", 4), raw_paras=[f"<p>{pager}</p>"])
+    first = FetchedPage(url=pages[0], source_id="s", body=html.encode(), encoding="utf-8")
+    assert _links_as_next(first, 1, pages[1], source)
+    assert not _links_as_next(first, 1, f"{E}/a/musik-16604622-p3.html", source)  # not next
+    plain = _page(f"{E}/news/budget-talks.html", "Budget talks", "b1")  # links no "-2.html"
+    assert not _links_as_next(plain, 1, f"{E}/news/budget-talks-2.html", source)

@@ -30,6 +30,9 @@ IGNORED = "/news/story-whose-site-ignores-page-numbers"
 ENDLESS = "/news/a-story-whose-pages-never-end"
 FAZ = "/wirtschaft/exports-of-software-16604622"  # pages -p2.html, -p3.html, with a pager
 DEEP = "/stories/a-story-found-at-the-depth-limit"  # home -> /s1 -> /s2 -> /s3 -> it
+# a story and another whose name only ends in "-2", as a second post of one title is named:
+# neither links the other, so each is an article of its own
+TALKS, TALKS_2 = "/news/budget-talks.html", "/news/budget-talks-2.html"
 
 
 def _paras(name: str) -> list[str]:
@@ -67,7 +70,17 @@ class _Handler(QuietHandler):
             items = "".join(
                 f'<li><h3><a href="{p}">A story on software exports and trade {n}</a></h3></li>'
                 for n, p in enumerate(
-                    (LONG, WP, NEXT_POST, IGNORED, ANOTHER_POST, ENDLESS, f"{FAZ}.html")
+                    (
+                        LONG,
+                        WP,
+                        NEXT_POST,
+                        IGNORED,
+                        ANOTHER_POST,
+                        ENDLESS,
+                        f"{FAZ}.html",
+                        TALKS,
+                        TALKS_2,
+                    )
                 )
             )
             more = '<a href="/s1">Older sections</a>'
@@ -99,6 +112,10 @@ class _Handler(QuietHandler):
             return self._article(WP, "Textile orders: a story in two pages", "wp-1", nxt)
         if path == f"{WP}2/":
             return self._article(f"{WP}2/", "Textile orders: a story in two pages", "wp-2")
+        if path == TALKS:
+            return self._article(TALKS, "Budget talks open on software levies", "talks")
+        if path == TALKS_2:
+            return self._article(TALKS_2, "Budget talks stall over port fees", "talks-2")
         if path == NEXT_POST:
             nxt = f'<link rel="next" href="{ANOTHER_POST}">'
             return self._article(NEXT_POST, "A story followed by another post", "np", nxt)
@@ -156,6 +173,8 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
             "A story whose pages never end",
             "A story found at the depth limit",
             "Software exports, page by page",
+            "Budget talks open on software levies",
+            "Budget talks stall over port fees",
         ]
     )
     long_body = _body(db, LONG)
@@ -215,4 +234,32 @@ def test_a_story_in_several_pages_is_one_article_with_all_its_text(site, tmp_pat
     assert f"{LONG}?page=3" in paths and "fetch failed" in third.stderr
     assert _body(db, LONG) == long_body
     assert db.execute("select count(*) from article_versions").fetchone()[0] == 0
-    assert db["articles"].count == 8
+    assert db["articles"].count == 10
+
+
+def test_import_of_the_crawl_s_warcs_rebuilds_the_same_articles(site, tmp_path):
+    """``broadsheet import-warc`` of the crawl's own WARCs joins every later page to its article
+    again, also the pages numbered in their file name (``-p2.html``), which a URL alone does not
+    tell from a story whose slug ends in a number: the stored first page links them as its
+    next pages, as the crawl's chain followed them."""
+    crawled, _ = crawl_logged(site, tmp_path, "parts")
+    assert crawled.returncode == 0, crawled.stderr[-3000:]
+    fresh = tmp_path / "imported.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "import-warc", "--sources",
+         str(tmp_path / "sources.toml"), "--db", str(fresh),
+         *map(str, sorted((tmp_path / "warc").glob("*.warc.gz")))],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    crawled_db, imported = (
+        sqlite_utils.Database(tmp_path / "archive.db"),
+        sqlite_utils.Database(fresh),
+    )
+
+    def articles(db: sqlite_utils.Database) -> dict[str, tuple[str, str]]:
+        rows = db.execute("select url, title, body from articles").fetchall()
+        return {url.split("/", 3)[3]: (title, body) for url, title, body in rows}
+
+    assert articles(imported) == articles(crawled_db)
+    assert {TALKS.lstrip("/"), TALKS_2.lstrip("/")} <= set(articles(imported))

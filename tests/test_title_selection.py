@@ -243,6 +243,21 @@ def test_leading_kicker_with_a_colon_is_kept() -> None:
     assert _title(html) == "Budget talks: Ministers agree on spending cuts"
 
 
+def test_a_folder_of_the_url_is_a_trailing_section_affix() -> None:
+    # the page files the story under /magazine/chroniques/; no tag declares the section, and
+    # the <h1> carries a subscribers' badge, so no heading equals a declared title
+    html = _page(
+        og="The minister wishes the mayor good health | Chroniques",
+        body="<h1>The minister wishes the mayor good health <span>Subscribers</span></h1>",
+    )
+    url = "https://news.example/magazine/chroniques/the-minister-wishes-the-mayor-good-health"
+    assert extract_page(html, url).title == "The minister wishes the mayor good health"
+    # at the start, the folder's word may be the headline's own ("Letters - 26 October")
+    letters = _page(og="Letters - 26 October 2010 - Blog", body="<h1>Blog</h1>")
+    found = extract_page(letters, "https://blog.example/blog/letters/2010-10-26-18").title
+    assert found.startswith("Letters - 26 October 2010")
+
+
 def _breadcrumb(*names: str) -> str:
     items = [{"@type": "ListItem", "position": i, "item": {"name": n, "@id": f"/{i}"}}
              for i, n in enumerate(names, 1)]  # fmt: skip

@@ -35,6 +35,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Collection, Iterator
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -59,12 +60,17 @@ def _is_affix(part: str, site_names: list[str]) -> bool:
 
 
 def strip_site_name(
-    title: str, site_names: list[str], sections: Collection[str] = frozenset()
+    title: str,
+    site_names: list[str],
+    sections: Collection[str] = frozenset(),
+    folders: Collection[str] = frozenset(),
 ) -> str:
     """Drop leading/trailing separator-delimited parts that name the site (or are a byline),
     and those equal to one of ``sections`` (folded section names: "Headline | Politics | Site"),
     unless joined by a spaced colon, which joins a kicker to its headline, or the longest part:
-    a breadcrumb trail may end with the headline itself."""
+    a breadcrumb trail may end with the headline itself. ``folders`` (the folders of the page's
+    URL, folded) count as sections at the end only: a leading part may be the headline's own
+    word that a blog also files the post under."""
     title = clean_space(title)
     spans = _parts(title)
     if len(spans) < 2:
@@ -74,15 +80,19 @@ def strip_site_name(
     def part(i: int) -> str:
         return title[spans[i][0] : spans[i][1]]
 
-    def section(i: int, joint: int) -> bool:  # ``joint``: the separator after part ``joint``
-        if i == longest or not sections or fold(part(i)) not in sections:
+    def section(i: int, joint: int, names: Collection[str]) -> bool:
+        # ``joint``: the separator after part ``joint``
+        if i == longest or not names or fold(part(i)) not in names:
             return False
         return ":" not in title[spans[joint][1] : spans[joint + 1][0]]
 
+    trailing = {*sections, *folders} if folders else sections
     first, last = 0, len(spans) - 1
-    while last > first and (_is_affix(part(last), site_names) or section(last, last - 1)):
+    while last > first and (_is_affix(part(last), site_names) or section(last, last - 1, trailing)):
         last -= 1
-    while first < last and (is_site_name(part(first), site_names) or section(first, first)):
+    while first < last and (
+        is_site_name(part(first), site_names) or section(first, first, sections)
+    ):
         first += 1
     return title[spans[first][0] : spans[last][1]].strip()
 
@@ -113,11 +123,16 @@ def _norm(text: str | None) -> str:
     return clean_space(text)
 
 
-def _clean(raw: str, site_names: list[str], sections: Collection[str] = frozenset()) -> str:
+def _clean(
+    raw: str,
+    site_names: list[str],
+    sections: Collection[str] = frozenset(),
+    folders: Collection[str] = frozenset(),
+) -> str:
     text = _norm(raw)
     if "&" in text and ";" in text:
         text = _norm(html.unescape(text))  # "&#8217;" double-escaped in JSON-LD
-    text = strip_site_name(text, site_names, sections)
+    text = strip_site_name(text, site_names, sections, folders)
     return "" if not text or is_site_name(text, site_names) else text[:MAX_TITLE_CHARS]
 
 
@@ -311,11 +326,12 @@ def find_title(tree: HtmlElement, info: PageInfo, url: str, site_name: str) -> s
     site_names = [_own_name(n, raws) for n in names if n] + host_labels(url)
     parted = any(_SEPARATORS.search(r) for r in raws if r)
     sections = _section_names(info, url) if parted else frozenset()
+    folders = _url_folders(url) if parted else frozenset()
     h1_index = 3
     memo: dict[str, str] = {"": ""}  # og:title, twitter:title and <title> are often one text
     for raw in raws:
         if raw not in memo:
-            memo[raw] = _clean(raw, site_names, sections)
+            memo[raw] = _clean(raw, site_names, sections, folders)
     cleaned = [memo[raw] for raw in raws]
     declared = [c for i, c in enumerate(cleaned) if i != h1_index and c]
     chosen = _visible_choice(declared, info, site_names)
@@ -345,6 +361,13 @@ def _own_name(name: str, titles: list[str]) -> str:
 
 
 _MAX_SECTION_CHARS = 60
+
+
+def _url_folders(url: str) -> frozenset[str]:
+    """The folders of the page's URL path, folded ("/la-bas-magazine/chroniques/<slug>" gives
+    "la bas magazine" and "chroniques"): sites file a story under its section's folder."""
+    folders = urlsplit(url).path.strip("/").split("/")[:-1]
+    return frozenset(fold(f) for f in folders if f and not f.isdigit()) - {""}
 
 
 def _url_path(url: str) -> str:

@@ -17,7 +17,12 @@ from pipelines.classify import classify_page, read_page_signals
 from pipelines.extraction.authors import credit_line_authors, find_authors
 from pipelines.extraction.body import clean_body, extract_body_text, join_split_body
 from pipelines.extraction.comments import find_comments
-from pipelines.extraction.dates import find_date_flags, find_published, find_updated
+from pipelines.extraction.dates import (
+    find_date_flags,
+    find_published,
+    find_updated,
+    story_article,
+)
 from pipelines.extraction.fields import (
     find_canonical,
     find_description,
@@ -108,8 +113,9 @@ def _extract_fields(tree: HtmlElement, text: str, url: str, hints: dict[str, str
     info = collect_page_info(tree)
     site_name = find_site_name(info)
     title = find_title(tree, info, url, site_name)
-    published_at, published_method = find_published(tree, info, url, hints, text)
-    updated_at, updated_method = find_updated(tree, info)
+    story = story_article(info, title)
+    published_at, published_method = find_published(tree, info, url, hints, text, story)
+    updated_at, updated_method = find_updated(tree, info, story)
     date_flags = find_date_flags(info, url, published_at, published_method, hints, updated_at)
     robots_directives = find_robots_directives(info, hints)
     authors, agencies = find_authors(tree, info, site_name, url)

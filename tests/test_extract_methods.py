@@ -1179,6 +1179,37 @@ def test_date_markup_of_a_teaser_card_is_no_date_source() -> None:
     assert flagged.date_flags == ["disagree:jsonld-time"]
 
 
+def test_date_markup_of_other_boxes_does_not_date_the_story() -> None:
+    # the story's <article> holds its headline and a plain <time datetime>; a sidebar of reader
+    # picks carries <time pubdate> of other stories, and a reader comment is an <article> too
+    teasers = "".join(
+        f"<li><article><h3>Reader pick {n}</h3><p><time datetime='2019-09-2{n}T07:30:29Z'"
+        f" pubdate>2{n} September</time></p></article></li>"
+        for n in range(3)
+    )
+    comment = (
+        "<ol><li><article><footer><time datetime='2019-07-02T22:09:41Z'>2 July</time></footer>"
+        "<p>A reader's comment on the story.</p></article></li></ol>"
+    )
+    body = (
+        "<header><h1><span>Down there if I am</span> <span>radio and magazine</span></h1></header>"
+        f"<div class='aside-bloc'><ul>{teasers}</ul></div>"
+        "<article><header><h1>The minister wishes the mayor good health</h1>"
+        "<p><time datetime='2019-06-28T13:49:45Z'>28 June 2019</time></p></header>"
+        f"<p>{_PROSE * 4}</p>{comment}</article>"
+    )
+    head = "<meta property='og:title' content='The minister wishes the mayor good health'>"
+    result = extract_page(_page(head, body), "https://x.example/chroniques/minister")
+    assert result.published_at == "2019-06-28T13:49:45+00:00"
+    # without a headline in an <article> the story's box is unknown: markup is read as before
+    plain = body.replace("<article><header><h1>", "<div><header><h2>").replace(
+        "health</h1>", "health</h2>"
+    )
+    assert extract_page(_page(head, plain), "https://x.example/c/m").published_at.startswith(
+        "2019-09-2"
+    )
+
+
 def test_visible_update_date_is_no_disagreement() -> None:
     head = _ld("2024-03-05T08:30:00Z") + (
         '<meta property="article:modified_time" content="2024-03-12T10:00:00Z">'

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from pipelines.extraction.page import PageInfo, in_comments, ld_text
+from pipelines.extraction.text import fold
 
 MIN_YEAR = 1995  # nothing on the web we crawl predates this; earlier years are parse noise
 
@@ -66,10 +67,15 @@ _MAX_DATE_ELEMENTS = 5
 
 
 def _date_elements(
-    info: PageInfo, prop: str, time_class: re.Pattern[str], pubdate: bool
+    info: PageInfo,
+    prop: str,
+    time_class: re.Pattern[str],
+    pubdate: bool,
+    story: HtmlElement | None = None,
 ) -> list[HtmlElement]:
     """itemprop=``prop`` elements, then matching <time> elements, from the page sweep; none
-    from reader comments (a comment's <time pubdate> dates the comment)."""
+    from reader comments (a comment's <time pubdate> dates the comment), nor, when the story's
+    ``<article>`` is known (``story_article``), from another story's box."""
     found = [el for el, p in info.props if p == prop]
     for el in info.times:
         wanted = (pubdate and el.get("pubdate") is not None) or time_class.search(
@@ -77,14 +83,47 @@ def _date_elements(
         )
         if wanted and el not in found:
             found.append(el)
-    return [el for el in found if not in_comments(el)][:_MAX_DATE_ELEMENTS]
+    return [el for el in found if not in_comments(el) and not _elsewhere(el, story)][
+        :_MAX_DATE_ELEMENTS
+    ]
 
 
-def _time_in_article(info: PageInfo) -> list[HtmlElement]:
-    """The first <time datetime> inside an <article> or a <header>."""
+def story_article(info: PageInfo, title: str) -> HtmlElement | None:
+    """The ``<article>`` holding the ``<h1>`` that prints the page's ``title``, if one does:
+    the story's own box, where its date markup is (a page of teaser cards marks up each
+    card's date as well)."""
+    key = fold(title)
+    if not key:
+        return None
+    heading = next((h for h in info.h1s if key in fold(h.text_content())), None)
+    return None if heading is None else next(heading.iterancestors("article"), None)
+
+
+_BOXES = frozenset({"article", "aside", "nav"})  # boxes of their own: a card, a sidebar, a menu
+
+
+def _elsewhere(el: HtmlElement, story: HtmlElement | None) -> bool:
+    """Whether date markup belongs to another box than the ``story`` article: one nested in it
+    (a related card), or, outside it, another article, a sidebar, a menu or the page footer.
+    False when the story's article is not known."""
+    if story is None:
+        return False
+    passed: list[str] = []
+    for ancestor in el.iterancestors():
+        if ancestor is story:  # the story's own header and footer are the story's
+            return any(tag in _BOXES for tag in passed)
+        passed.append(ancestor.tag)
+    return any(tag in _BOXES or tag == "footer" for tag in passed)
+
+
+def _time_in_article(info: PageInfo, story: HtmlElement | None = None) -> list[HtmlElement]:
+    """The first <time datetime> inside an <article> or a <header>, not in another box than
+    the story's (``_elsewhere``)."""
     for el in info.times:
-        if el.get("datetime") is not None and any(
-            a.tag in ("article", "header") for a in el.iterancestors()
+        if (
+            el.get("datetime") is not None
+            and any(a.tag in ("article", "header") for a in el.iterancestors())
+            and not _elsewhere(el, story)
         ):
             return [el]
     return []
@@ -483,20 +522,24 @@ def find_published(
     url: str,
     hints: dict[str, str] | None = None,
     html: str = "",
+    story: HtmlElement | None = None,
 ) -> tuple[str, str]:
     """Publication date and the method that found it. ``html``, the page's source text, lets the
-    last-resort text search see what the parsed tree drops (HTML comments)."""
+    last-resort text search see what the parsed tree drops (HTML comments); ``story``, the
+    story's ``<article>`` (``story_article``), keeps other boxes' date markup out."""
     found = _drop_weak_meta(
         _candidates(
             info,
             ("datePublished", "dateCreated"),
             PUBLISHED_META,
-            lambda: _date_elements(info, _PUBLISHED_PROP, _PUBLISHED_TIME_CLASS, pubdate=True),
+            lambda: _date_elements(
+                info, _PUBLISHED_PROP, _PUBLISHED_TIME_CLASS, pubdate=True, story=story
+            ),
         ),
         info,
     )
     if not found:
-        for el in _time_in_article(info):
+        for el in _time_in_article(info, story):
             value = _element_date(el)
             if value:
                 found.append((value, "time", "time"))
@@ -521,13 +564,17 @@ def find_published(
     return "", ""
 
 
-def find_updated(tree: HtmlElement, info: PageInfo) -> tuple[str, str]:
+def find_updated(
+    tree: HtmlElement, info: PageInfo, story: HtmlElement | None = None
+) -> tuple[str, str]:
     return _best(
         _candidates(
             info,
             ("dateModified",),
             UPDATED_META,
-            lambda: _date_elements(info, _UPDATED_PROP, _UPDATED_TIME_CLASS, pubdate=False),
+            lambda: _date_elements(
+                info, _UPDATED_PROP, _UPDATED_TIME_CLASS, pubdate=False, story=story
+            ),
         )
     )
 

@@ -308,6 +308,18 @@ class ArchiveWriter:
                 page.status, None, page.fetched_at, etag, modified,
             )  # fmt: skip
             return None
+        if not page.parts:
+            known = self._later_page_of(page.url)
+            if known is not None:
+                # a later page of a stored multi-page article, reached alone (a listing or a
+                # sitemap linking page 2; another worker of a distributed crawl): its text is
+                # in that article already, so it is no article of its own
+                article_id, reason = known
+                self.record_page(
+                    page.url, page.source_id, extracted.kind.value, reason, page.status,
+                    article_id, page.fetched_at, etag, modified,
+                )  # fmt: skip
+                return StoreResult(Outcome.DUPLICATE, article_id)
         derived = derived or derive(extracted, source, self.stories.config)
         if derived.decision == "drop":
             reason = f"off-topic (relevance {derived.relevance.score:.2f}), source policy drop"
@@ -350,6 +362,16 @@ class ArchiveWriter:
         self._adopt_redirects(result.article_id, page)
         self._record_parts(result, page)
         return result
+
+    def _later_page_of(self, url: str) -> tuple[str, str] | None:
+        """(article id, "page N of <url>") when ``url`` is recorded as a later page of a stored
+        article (``_record_parts``); None otherwise."""
+        row = self.db.execute(
+            "select article_id, kind_reason from pages where identity = ? and article_id is not"
+            " null and kind_reason like 'page % of %' limit 1",
+            [identity_key(url)],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def _fewer_parts(self, record: ArticleRecord, page: FetchedPage) -> bool:
         """A multi-page article whose later page could not be fetched this time: the stored

@@ -249,3 +249,20 @@ def test_a_new_article_row_is_written_once_with_its_story_and_relevance(writer):
     result, _, updates = ingest(revised, "2024-03-15T10:00:00+00:00")
     assert result.outcome is Outcome.UPDATED and updates
     assert len(set(updates)) == 1 and "relevance_score" in updates[0]
+
+
+def test_a_later_page_reached_alone_is_no_article_of_its_own(writer):
+    # page 2 of a stored two-page article arrives by itself (a sitemap linking it, or another
+    # worker of a distributed crawl): its text is in the article already
+    source = Source(id="s", url=HOME)
+    first = dataclasses.replace(page(f"{HOME}story"), parts=(page(f"{HOME}story?page=2"),))
+    joined = art(body="Exports rose. Page two: the bank said imports fell.")
+    stored = writer.ingest(first, joined, source)
+    assert stored is not None and stored.outcome is Outcome.NEW
+    alone = writer.ingest(page(f"{HOME}story?page=2&utm_source=x"), art(body="Page two."), source)
+    assert alone is not None and alone.outcome is Outcome.DUPLICATE
+    assert alone.article_id == stored.article_id
+    assert writer.db["articles"].count == 1
+    # a page that is no later page of anything is stored as ever
+    other = writer.ingest(page(f"{HOME}other-story"), art(body="Another story."), source)
+    assert other is not None and other.outcome is Outcome.NEW

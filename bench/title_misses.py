@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipelines.extract import extract_page
 from pipelines.extraction.page import collect_page_info, ld_text
-from pipelines.extraction.title import _visible_headings
+from pipelines.extraction.title import visible_headings
 
 DEFAULT_DATA = Path("/work/shared/bench/metadata/dev")
 
@@ -47,7 +47,7 @@ def candidates(html: str) -> dict[str, str]:
     tree = lxml.html.document_fromstring(html)
     info = collect_page_info(tree)
     found: list[str] = []
-    printed = next(_visible_headings(info, [], found), "")
+    printed = next(visible_headings(info, [], found), "")
     return {
         "og:title": info.first("og:title") or "",
         "json-ld": ld_text((info.article or {}).get("headline")),

@@ -221,7 +221,7 @@ def _headline_part(heading: HtmlElement) -> str:
     return ""
 
 
-def _visible_headings(info: PageInfo, site_names: list[str], h1: list[str]) -> Iterator[str]:
+def visible_headings(info: PageInfo, site_names: list[str], h1: list[str]) -> Iterator[str]:
     """Texts the page shows as its headline, most specific first, read as far as needed. The
     visible <h1> (its headline part for a kicker heading) is put in ``h1``."""
     for el in info.h1s[:_MAX_H1]:
@@ -288,7 +288,7 @@ def _visible_choice(declared: list[str], info: PageInfo, site_names: list[str]) 
         return ""
     keys = [title_key(d) for d in declared]
     found: list[str] = []
-    for text in _visible_headings(info, site_names, found):
+    for text in visible_headings(info, site_names, found):
         key = title_key(text)
         if key and key in keys:
             return declared[keys.index(key)]

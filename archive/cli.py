@@ -262,12 +262,17 @@ def _batch_requests(stream: TextIO) -> Iterator[tuple[str, str, str]]:
 def extract(files: tuple[Path, ...], url: str, batch: bool) -> None:
     """Extract saved pages (.html or .html.gz) and print one JSON object per line.
 
+    A file without markup (a page as a naive scraper saved its text) is read as the simple page
+    it stands for: its first line the headline, each line a paragraph, bulleted lines a list,
+    and the lines after a comment prompt reader comments.
+
     Keys: path, url, title, authors, published_at, body, language, canonical_url, site_name,
     description, and every other field the extractor finds. A page that cannot be read, or a
     --batch line that is not a request, gives a line with an "error" key instead (and a message
     on stderr); the rest go on, and the exit status is 1.
     """
     from pipelines.extract import extract_page, extracted_to_dict
+    from pipelines.extraction.plaintext import as_page
 
     if batch and files:
         raise click.UsageError("give FILE arguments or --batch, not both")
@@ -285,7 +290,7 @@ def extract(files: tuple[Path, ...], url: str, batch: bool) -> None:
             click.echo(message, err=True)
             click.echo(json.dumps({"path": path, "url": page_url, "error": error}))
             continue
-        result = extracted_to_dict(extract_page(html, page_url))
+        result = extracted_to_dict(extract_page(as_page(html), page_url))
         click.echo(json.dumps({"path": path, "url": page_url, **result}, ensure_ascii=False))
     if failures:
         sys.exit(1)

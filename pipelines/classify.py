@@ -483,7 +483,8 @@ def explain_page(
     if extracted.authors:
         score.add(0.5, "byline")
     try:
-        shape = url_shape(url)
+        # no URL (a saved page given without one) says nothing: it is not the site's root
+        shape = url_shape(url) if url.strip() else None
     except ValueError:
         shape = None
     # A permalink with the date and a slug (/2012/05/31/the-headline/) is the publisher's own

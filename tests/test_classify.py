@@ -150,6 +150,14 @@ def test_odd_urls_do_not_raise(url: str) -> None:
     assert kind is not PageKind.ARTICLE
 
 
+def test_no_url_is_no_home_page() -> None:
+    # a saved page given without its URL: the URL says nothing, it is not the site's root
+    html = (FIXTURES / "article_wordpress_jsonld.html").read_text(encoding="utf-8")
+    verdict = explain_page(lxml.html.fromstring(html), "", Extracted(PageKind.EMPTY))
+    assert verdict.kind is PageKind.ARTICLE
+    assert not any("home page" in note for _, note in verdict.notes)
+
+
 def test_explain_lists_signals() -> None:
     html = (FIXTURES / "tag_page.html").read_text(encoding="utf-8")
     verdict = explain_page(lxml.html.fromstring(html), BASE + "/tag/x", Extracted(PageKind.EMPTY))

@@ -26,6 +26,12 @@ from .versions import record_version
 from .wire import constructor_pickle
 
 
+def _part_reason(number: int | str, first_url: str) -> str:
+    """The ``pages`` verdict of a later page of a multi-page article (``%`` wildcards give the
+    LIKE pattern that finds such rows)."""
+    return f"page {number} of {first_url}"
+
+
 class Outcome(StrEnum):
     NEW = "new"
     UPDATED = "updated"
@@ -368,8 +374,8 @@ class ArchiveWriter:
         article (``_record_parts``); None otherwise."""
         row = self.db.execute(
             "select article_id, kind_reason from pages where identity = ? and article_id is not"
-            " null and kind_reason like 'page % of %' limit 1",
-            [identity_key(url)],
+            " null and kind_reason like ? limit 1",
+            [identity_key(url), _part_reason("%", "%")],
         ).fetchone()
         return (row[0], row[1]) if row else None
 
@@ -402,7 +408,7 @@ class ArchiveWriter:
                     )  # fmt: skip
         for number, part in enumerate(page.parts, start=2):
             self.record_page(
-                part.url, page.source_id, PageKind.ARTICLE.value, f"page {number} of {page.url}",
+                part.url, page.source_id, PageKind.ARTICLE.value, _part_reason(number, page.url),
                 part.status, result.article_id, part.fetched_at,
                 part.headers.get("etag", ""), part.headers.get("last-modified", ""),
             )  # fmt: skip

@@ -45,13 +45,15 @@ def text_page(text: str) -> str:
             parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
             items.clear()
 
+    prompted = False  # past the prompt to comment: every line is a reader's comment
     for line in lines[1:]:
-        if comments or (is_boilerplate_line(line) and _COMMENT_PROMPT.search(line)):
-            text_line = _BULLET.sub("", line)
-            if comments and not is_boilerplate_line(text_line):
-                comments.append(html.escape(text_line))
-            elif not comments:
-                comments.append("")  # the prompt: what follows is comments
+        if prompted:
+            said = _BULLET.sub("", line)
+            if not is_boilerplate_line(said):
+                comments.append(html.escape(said))
+            continue
+        if is_boilerplate_line(line) and _COMMENT_PROMPT.search(line):
+            prompted = True
             continue
         if _BULLET.match(line):
             items.append(html.escape(_BULLET.sub("", line)))
@@ -59,10 +61,9 @@ def text_page(text: str) -> str:
         close_list()
         parts.append(f"<p>{html.escape(line)}</p>")
     close_list()
-    said = [c for c in comments if c]
-    if said:
+    if comments:
         entries = "".join(f'<li class="comment"><div class="comment-body">{c}</div></li>'
-                          for c in said)  # fmt: skip
+                          for c in comments)  # fmt: skip
         parts.append(f'<section id="comments"><ol class="comment-list">{entries}</ol></section>')
     return f"<html><body><article>{''.join(parts)}</article></body></html>"
 

@@ -25,9 +25,8 @@ first non-empty candidate wins, in the order og:title, JSON-LD headline, twitter
 <h1>, <title>, a title cut short with an ellipsis giving way to a longer candidate it starts; a
 trailing part of it is then removed when what is left equals another candidate or a printed
 <h2>: "Headline - National | Site" next to an h1 "Headline" shows that " - National" is an
-affix, whatever it says. Failing that, a leading
-part is removed the same way ("Site name - Headline"), but never one ended by a colon: a leading
-"Kicker: " belongs to many headlines.
+affix, whatever it says. Failing that, a leading part is removed the same way ("Site name -
+Headline"), but never one ended by a colon: a leading "Kicker: " belongs to many headlines.
 """
 
 from __future__ import annotations
